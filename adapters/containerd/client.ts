@@ -1,0 +1,137 @@
+/**
+ * One gRPC client for containerd, shared by the ctr and nerdctl adapters (registered as
+ * "client.containerd" and required by both). Every call carries the `containerd-namespace`
+ * metadata and a deadline, so that a dead daemon is an error, never a hang.
+ */
+import { join } from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import { ScopeError } from '../../core/errors';
+import { PACKAGE_ROOT } from '../../core/paths';
+import { socketProblem, type ProbeResult } from '../../core/runtime';
+
+export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
+const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'containerd', 'proto');
+const DEADLINE_MS = 10_000;
+
+export interface ContainerdContainer {
+  id: string;
+  labels: Record<string, string>;
+  image: string;
+  runtime?: { name: string };
+}
+
+export type TaskStatus = 'UNKNOWN' | 'CREATED' | 'RUNNING' | 'STOPPED' | 'PAUSED' | 'PAUSING';
+
+export interface ContainerdProcess {
+  containerId: string;
+  id: string;
+  pid: number;
+  status: TaskStatus;
+}
+
+type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
+type Service = Record<string, Unary> & grpc.Client;
+
+export class ContainerdClient {
+  private services?: { containers: Service; tasks: Service; namespaces: Service; version: Service };
+  private grpcModule?: typeof grpc;
+
+  /** `address`: a socket path or unix:// URL (CONTAINERD_ADDRESS, default /run/containerd/containerd.sock). */
+  constructor(readonly address: string) {}
+
+  get socketPath(): string {
+    return this.address.replace(/^unix:\/\//, '');
+  }
+
+  async probe(): Promise<ProbeResult> {
+    const endpoint = `unix://${this.socketPath}`;
+    const problem = await socketProblem(this.socketPath);
+    if (problem) return { available: false, endpoint, reason: problem };
+    try {
+      const v = await this.call<{ version: string }>('version', 'Version', '', {});
+      return { available: true, endpoint, version: v.version };
+    } catch (err) {
+      return { available: false, endpoint, reason: (err as Error).message };
+    }
+  }
+
+  async getContainer(namespace: string, id: string): Promise<ContainerdContainer> {
+    return (await this.call<{ container: ContainerdContainer }>('containers', 'Get', namespace, { id })).container;
+  }
+
+  /** Containers matching any of `filters` (containerd's filter syntax); all of them with none. */
+  async listContainers(namespace: string, filters: string[] = []): Promise<ContainerdContainer[]> {
+    return (await this.call<{ containers: ContainerdContainer[] }>('containers', 'List', namespace, { filters })).containers;
+  }
+
+  /** The task of a container; E_NOT_FOUND when it has none (created, never started, or deleted). */
+  async getTask(namespace: string, containerId: string): Promise<ContainerdProcess> {
+    return (await this.call<{ process: ContainerdProcess }>('tasks', 'Get', namespace, { containerId })).process;
+  }
+
+  async listTasks(namespace: string): Promise<ContainerdProcess[]> {
+    return (await this.call<{ tasks: ContainerdProcess[] }>('tasks', 'List', namespace, {})).tasks;
+  }
+
+  async listNamespaces(): Promise<string[]> {
+    return (await this.call<{ namespaces: { name: string }[] }>('namespaces', 'List', '', {})).namespaces.map((n) => n.name);
+  }
+
+  close(): void {
+    if (!this.services) return;
+    for (const s of Object.values(this.services)) s.close();
+    this.services = undefined;
+  }
+
+  protected call<T>(service: 'containers' | 'tasks' | 'namespaces' | 'version', method: string, namespace: string, req: object): Promise<T> {
+    const s = this.connect()[service];
+    const meta = new this.grpcModule!.Metadata();
+    if (namespace) meta.set('containerd-namespace', namespace);
+    return new Promise<T>((resolve, reject) => {
+      s[method].call(s, req, meta, { deadline: Date.now() + DEADLINE_MS }, (err, res) => {
+        if (err) reject(this.explain(err, `${service}.${method}`));
+        else resolve(res as T);
+      });
+    });
+  }
+
+  /** Loads grpc-js and the protos on first use; building the clients connects lazily. */
+  private connect() {
+    if (this.services) return this.services;
+    const grpcJs = require('@grpc/grpc-js') as typeof grpc;
+    const loader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
+    const defs = loader.loadSync(['containers.proto', 'tasks.proto', 'namespaces.proto', 'version.proto'],
+      { includeDirs: [PROTO_DIR], keepCase: false, longs: Number, enums: String, defaults: true });
+    const pkg = grpcJs.loadPackageDefinition(defs) as any;
+    const target = `unix://${this.socketPath}`;
+    const creds = grpcJs.credentials.createInsecure();
+    const make = (ctor: new (t: string, c: grpc.ChannelCredentials) => Service) => new ctor(target, creds);
+    this.grpcModule = grpcJs;
+    this.services = {
+      containers: make(pkg.containerd.services.containers.v1.Containers),
+      tasks: make(pkg.containerd.services.tasks.v1.Tasks),
+      namespaces: make(pkg.containerd.services.namespaces.v1.Namespaces),
+      version: make(pkg.containerd.services.version.v1.Version),
+    };
+    return this.services;
+  }
+
+  private explain(err: grpc.ServiceError, doing: string): ScopeError {
+    const { status } = this.grpcModule!;
+    const said = `containerd ${doing}: ${err.details || err.message}`;
+    switch (err.code) {
+      case status.NOT_FOUND: return new ScopeError('E_NOT_FOUND', said, { cause: err });
+      case status.UNAVAILABLE:
+      case status.DEADLINE_EXCEEDED:
+        return new ScopeError('E_RUNTIME_UNAVAILABLE', `containerd at unix://${this.socketPath} is not answering: ${err.details}`, { cause: err });
+      case status.PERMISSION_DENIED:
+      case status.UNAUTHENTICATED:
+        return new ScopeError('E_PERMISSION', said, { cause: err });
+      default: return new ScopeError('E_RUNTIME_ERROR', said, { cause: err });
+    }
+  }
+}
+
+export function containerdAddress(env: Readonly<Record<string, string | undefined>>): string {
+  return env.CONTAINERD_ADDRESS || DEFAULT_CONTAINERD_ADDRESS;
+}

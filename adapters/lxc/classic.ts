@@ -1,0 +1,48 @@
+/**
+ * Classic LXC through liblxc's own tools (lxc-ls, lxc-info) with -P LXCPATH. Its command socket
+ * speaks raw C structs, no stable protocol, so the tools are the API. execFile, never a shell.
+ */
+import { ScopeError } from '../../core/errors';
+import { runTool, type ToolError } from '../../core/tool';
+
+export const DEFAULT_LXCPATH = '/var/lib/lxc';
+export interface ClassicContainer {
+  name: string;
+  /** RUNNING, STOPPED, FROZEN, ... */
+  state: string;
+  pid: number;
+}
+
+export class ClassicLxc {
+  constructor(readonly lxcpath: string) {}
+
+  async version(): Promise<string> {
+    return (await this.run('lxc-info', ['--version'])).trim();
+  }
+
+  async list(): Promise<ClassicContainer[]> {
+    const out = await this.run('lxc-ls', ['-P', this.lxcpath, '--fancy', '--fancy-format', 'NAME,STATE,PID']);
+    return out.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && f[0])
+      .map(([name, state, pid]) => ({ name, state, pid: /^\d+$/.test(pid) ? Number(pid) : 0 }));
+  }
+
+  /** E_NOT_FOUND when lxc-info says the container "doesn't exist". */
+  async info(name: string): Promise<ClassicContainer> {
+    let out: string;
+    try {
+      out = await this.run('lxc-info', ['-P', this.lxcpath, '-n', name, '-s', '-p', '-H']);
+    } catch (err) {
+      if (/doesn't exist/.test((err as ToolError).stderr ?? '')) {
+        throw new ScopeError('E_NOT_FOUND', `no LXC container "${name}" in ${this.lxcpath} (another lxcpath? --lxcpath DIR)`);
+      }
+      throw err;
+    }
+    const field = (key: string) => new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(out)?.[1];
+    const pid = field('PID');
+    return { name, state: field('State') ?? 'UNKNOWN', pid: pid ? Number(pid) : 0 };
+  }
+
+  private run(cmd: string, args: string[]): Promise<string> {
+    return runTool(cmd, args, { installHint: 'apt-get install lxc' });
+  }
+}

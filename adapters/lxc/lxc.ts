@@ -1,0 +1,121 @@
+/**
+ * The lxc adapter, one for both kinds: LXD/Incus instances through their REST API, and classic
+ * LXC containers through liblxc's tools (for classic containers, or when no LXD/Incus answers).
+ * LXC has no IDs: a container's ID is its name. A virtual machine is refused: its PID is QEMU's.
+ */
+import { ScopeError } from '../../core/errors';
+import { requireRunning, type Container, type ContainerRuntime, type ContainerState, type IdMapping, type ProbeResult } from '../../core/runtime';
+import { ClassicLxc, type ClassicContainer } from './classic';
+import { LxdClient, type LxdInstance } from './lxd-client';
+
+/** The label saying which kind of LXC a container belongs to. */
+export const KIND_LABEL = 'scope-engine/lxc-kind';
+
+export class LxcRuntime implements ContainerRuntime {
+  readonly name = 'lxc';
+
+  constructor(private readonly lxd: LxdClient | undefined, private readonly classic: ClassicLxc) {}
+
+  async probe(): Promise<ProbeResult> {
+    const [server, tools] = await Promise.allSettled([this.lxdServer(), this.classic.version()]);
+    const parts: string[] = [];
+    const reasons: string[] = [];
+    if (server.status === 'fulfilled') parts.push(`unix://${this.lxd!.socketPath} (${server.value.name})`);
+    else reasons.push((server.reason as Error).message);
+    if (tools.status === 'fulfilled') parts.push(`classic LXC ${tools.value} in ${this.classic.lxcpath}`);
+    else reasons.push((tools.reason as Error).message);
+    if (!parts.length) return { available: false, reason: reasons.join('; ') };
+    return { available: true, endpoint: parts.join(' + '), version: server.status === 'fulfilled' ? server.value.version : undefined };
+  }
+
+  async list(): Promise<Container[]> {
+    const [instances, classic] = await Promise.allSettled([this.lxd ? this.lxd.instances() : Promise.resolve([]), this.classic.list()]);
+    if (instances.status === 'rejected' && classic.status === 'rejected') throw instances.reason;
+    return [
+      ...(instances.status === 'fulfilled' ? instances.value.map((i) => this.fromLxd(i)) : []),
+      ...(classic.status === 'fulfilled' ? classic.value.map((c) => this.fromClassic(c)) : []),
+    ];
+  }
+
+  async resolve(ref: string): Promise<Container> {
+    const [inst, classic] = await Promise.allSettled([
+      this.lxd ? this.lxd.instance(ref) : Promise.reject(new ScopeError('E_NOT_FOUND', 'no LXD')),
+      this.classic.info(ref),
+    ]);
+    const found = [inst, classic].filter((r) => r.status === 'fulfilled');
+    if (found.length === 2) {
+      throw new ScopeError('E_AMBIGUOUS', `"${ref}" is both an LXD instance and a classic LXC container`, { details: { candidates: ['lxd', 'classic'] } });
+    }
+    if (inst.status === 'fulfilled') {
+      if (inst.value.type === 'virtual-machine') {
+        throw new ScopeError('E_UNSUPPORTED', `"${ref}" is a virtual machine: its PID is QEMU's, not a process inside it`);
+      }
+      return requireRunning(this.fromLxd(inst.value));
+    }
+    if (classic.status === 'fulfilled') return requireRunning(this.fromClassic(classic.value));
+    // Neither has it: say so, unless one of them failed otherwise (that is worth knowing).
+    for (const r of [inst, classic]) {
+      const code = (r as PromiseRejectedResult).reason?.code;
+      if (code !== 'E_NOT_FOUND' && code !== 'E_RUNTIME_UNAVAILABLE') throw (r as PromiseRejectedResult).reason;
+    }
+    throw new ScopeError('E_NOT_FOUND', `no LXD instance or LXC container named "${ref}"`);
+  }
+
+  private async lxdServer() {
+    if (!this.lxd) throw new Error('no LXD or Incus socket');
+    return this.lxd.server();
+  }
+
+  private fromLxd(i: LxdInstance): Container {
+    const c: Container = {
+      runtime: this.name,
+      id: i.name,
+      name: i.name,
+      state: lxdState(i.state?.status ?? i.status),
+      pid: i.state?.pid ?? 0,
+      labels: { [KIND_LABEL]: 'lxd', ...(i.type === 'virtual-machine' ? { [`${KIND_LABEL.split('/')[0]}/lxd-type`]: i.type } : {}) },
+      image: i.config['image.description'] ?? i.config['volatile.base_image'] ?? '',
+    };
+    const idmap = parseIdmap(i.config['volatile.idmap.current']);
+    if (idmap) c.idMappings = idmap;
+    return c;
+  }
+
+  private fromClassic(c: ClassicContainer): Container {
+    return {
+      runtime: this.name, id: c.name, name: c.name, state: classicState(c.state), pid: c.pid,
+      labels: { [KIND_LABEL]: 'classic' }, image: '',
+    };
+  }
+}
+
+function lxdState(status: string): ContainerState {
+  switch (status) {
+    case 'Running': return 'running';
+    case 'Frozen': return 'paused';
+    case 'Stopped': return 'stopped';
+    default: return 'unknown';
+  }
+}
+
+function classicState(state: string): ContainerState {
+  switch (state) {
+    case 'RUNNING': return 'running';
+    case 'FROZEN': return 'paused';
+    case 'STOPPED': return 'stopped';
+    case 'STARTING': return 'created';
+    default: return 'unknown';
+  }
+}
+
+/** LXD's volatile.idmap.current: [{"Isuid":true,"Isgid":false,"Hostid":100000,"Nsid":0,"Maprange":...}]. */
+function parseIdmap(json: string | undefined): { uid: IdMapping[]; gid: IdMapping[] } | undefined {
+  if (!json) return undefined;
+  try {
+    const entries = JSON.parse(json) as { Isuid: boolean; Isgid: boolean; Hostid: number; Nsid: number; Maprange: number }[];
+    const to = (e: (typeof entries)[number]) => ({ inside: e.Nsid, outside: e.Hostid, count: e.Maprange });
+    return { uid: entries.filter((e) => e.Isuid).map(to), gid: entries.filter((e) => e.Isgid).map(to) };
+  } catch {
+    return undefined;
+  }
+}

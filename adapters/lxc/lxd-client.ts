@@ -1,0 +1,85 @@
+/**
+ * LXD and Incus through their REST API on the unix socket (the same API; Incus is LXD's fork).
+ * Socket search as their own clients do it: $LXD_SOCKET, $LXD_DIR/unix.socket, the snap's, the
+ * package's; then $INCUS_SOCKET, $INCUS_DIR/unix.socket, /run/incus, /var/lib/incus.
+ */
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { ScopeError } from '../../core/errors';
+import type { Env } from '../../core/env';
+
+const TIMEOUT_MS = 10_000;
+
+export interface LxdInstance {
+  name: string;
+  /** "container" or "virtual-machine". */
+  type: string;
+  status: string;
+  config: Record<string, string>;
+  state?: { pid: number; status: string } | null;
+}
+
+export function lxdSocketCandidates(env: Env): string[] {
+  const c: (string | undefined)[] = [
+    env.LXD_SOCKET, env.LXD_DIR && join(env.LXD_DIR, 'unix.socket'),
+    '/var/snap/lxd/common/lxd/unix.socket', '/var/lib/lxd/unix.socket',
+    env.INCUS_SOCKET, env.INCUS_DIR && join(env.INCUS_DIR, 'unix.socket'),
+    '/run/incus/unix.socket', '/var/lib/incus/unix.socket',
+  ];
+  return c.filter((p): p is string => !!p);
+}
+
+export class LxdClient {
+  constructor(readonly socketPath: string, private readonly project?: string) {}
+
+  /** The first candidate socket that exists, or undefined when none does. */
+  static find(env: Env, project?: string): LxdClient | undefined {
+    const path = lxdSocketCandidates(env).find((p) => existsSync(p));
+    return path ? new LxdClient(path, project) : undefined;
+  }
+
+  /** "lxd 5.0.2" or "incus 6.0". */
+  async server(): Promise<{ name: string; version: string }> {
+    const env = (await this.get<{ environment: { server?: string; server_version: string } }>('/1.0')).environment;
+    return { name: env.server ?? 'lxd', version: env.server_version };
+  }
+
+  /** Every instance with its state (recursion=2). */
+  instances(): Promise<LxdInstance[]> {
+    return this.get<LxdInstance[]>('/1.0/instances', { recursion: '2' });
+  }
+
+  /** One instance with its state; E_NOT_FOUND when there is none by that name. */
+  async instance(name: string): Promise<LxdInstance> {
+    const path = `/1.0/instances/${encodeURIComponent(name)}`;
+    const [inst, state] = await Promise.all([this.get<LxdInstance>(path), this.get<LxdInstance['state']>(`${path}/state`)]);
+    return { ...inst, state };
+  }
+
+  private get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+    const q = new URLSearchParams({ ...query, ...(this.project ? { project: this.project } : {}) }).toString();
+    return new Promise<T>((resolve, reject) => {
+      const req = request({ socketPath: this.socketPath, path: q ? `${path}?${q}` : path, timeout: TIMEOUT_MS }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let body: { type?: string; metadata?: T; error?: string; error_code?: number };
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString());
+          } catch (err) {
+            return reject(new ScopeError('E_RUNTIME_ERROR', `${this.socketPath} ${path}: not JSON`, { cause: err }));
+          }
+          if (body.type !== 'error') return resolve(body.metadata as T);
+          const code = body.error_code === 404 ? 'E_NOT_FOUND' : body.error_code === 403 ? 'E_PERMISSION' : 'E_RUNTIME_ERROR';
+          reject(new ScopeError(code, `LXD ${path}: ${body.error}`));
+        });
+      });
+      req.on('timeout', () => req.destroy(new ScopeError('E_RUNTIME_UNAVAILABLE', `LXD at ${this.socketPath} did not answer within ${TIMEOUT_MS} ms`)));
+      req.on('error', (err) => reject(err instanceof ScopeError ? err : new ScopeError(
+        (err as NodeJS.ErrnoException).code === 'EACCES' ? 'E_PERMISSION' : 'E_RUNTIME_UNAVAILABLE',
+        `LXD at ${this.socketPath} is not answering: ${err.message}`, { cause: err })));
+      req.end();
+    });
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The contract every runtime adapter implements, built-in or third-party, in-process or not.
+ * Shared types stay in this one small file so that an adapter author reads one page.
+ */
+import { stat } from 'node:fs/promises';
+import { ScopeError } from './errors';
+
+/** The container states adapters report, normalised from each runtime's own words. */
+export type ContainerState = 'running' | 'paused' | 'created' | 'stopped' | 'restarting' | 'unknown';
+
+/** One container, as every adapter describes it. */
+export interface Container {
+  /** The adapter that found it (the name it has in plugins.json). */
+  runtime: string;
+  /** The runtime's full ID (for LXC/LXD, which have none, the name). */
+  id: string;
+  /** The name users type, without docker's leading slash. */
+  name: string;
+  state: ContainerState;
+  /** Host PID of the container's main process; 0 when it is not running. */
+  pid: number;
+  labels: Record<string, string>;
+  /** Image reference, or '' when the runtime has none. */
+  image: string;
+  /** The user namespace's ID maps, when the runtime tells them (podman, LXD). */
+  idMappings?: { uid: IdMapping[]; gid: IdMapping[] };
+}
+
+/** One line of a uid_map or gid_map: IDs inside..inside+count-1 are outside..outside+count-1 on the host. */
+export interface IdMapping {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
+/** What probe() found out about a runtime on this machine. */
+export interface ProbeResult {
+  available: boolean;
+  /** Why it is unavailable, e.g. "socket /var/run/docker.sock: no such file". */
+  reason?: string;
+  /** The runtime's version when it answered. */
+  version?: string;
+  /** How the adapter reaches the runtime: a socket, a tool, an API path. */
+  endpoint?: string;
+}
+
+export interface ContainerRuntime {
+  /** The adapter's name, as given with `--runtime`. */
+  readonly name: string;
+  /** Is the runtime reachable from here? Never throws: an unreachable runtime is a result. */
+  probe(): Promise<ProbeResult>;
+  /** Every container the runtime knows of, running or not. */
+  list(): Promise<Container[]>;
+  /**
+   * The container a user means by `ref`: a name, a full ID or an unambiguous ID prefix.
+   * Throws ScopeError E_NOT_FOUND, E_AMBIGUOUS or E_NOT_RUNNING (the last only when the container
+   * exists but has no running process), or E_RUNTIME_UNAVAILABLE.
+   */
+  resolve(ref: string): Promise<Container>;
+  /** Releases connections and child processes. Optional. */
+  close?(): Promise<void>;
+}
+
+/**
+ * Why a daemon's unix socket cannot be used, as probe() says it ("socket /run/x.sock: no such
+ * file"), or undefined when it is there. Checked before dialling, so the reason names the file.
+ */
+export async function socketProblem(path: string): Promise<string | undefined> {
+  try {
+    await stat(path);
+    return undefined;
+  } catch (err) {
+    const errno = (err as NodeJS.ErrnoException).code;
+    const why = errno === 'ENOENT' ? 'no such file' : errno === 'EACCES' ? 'permission denied' : (err as Error).message;
+    return `socket ${path}: ${why}`;
+  }
+}
+
+/** Throws E_NOT_RUNNING unless `c` has a live main process; what every adapter's resolve() ends with. */
+export function requireRunning(c: Container): Container {
+  if ((c.state === 'running' || c.state === 'paused') && c.pid > 0) return c;
+  throw new ScopeError('E_NOT_RUNNING',
+    `container ${c.name}${c.name === c.id ? '' : ` (${shortId(c.id)})`} is ${c.state}, not running; start it first`, { details: { container: c } });
+}
+
+/** Short form of a container ID, as docker prints it; IDs that are names (ctr, LXC) stay whole. */
+export function shortId(id: string): string {
+  return /^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id;
+}
+
+const METHODS = ['probe', 'list', 'resolve'] as const;
+
+/** Says what is missing when `value` does not implement ContainerRuntime; undefined when it does. */
+export function whyNotARuntime(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return `expected an object, got ${value === null ? 'null' : typeof value}`;
+  const v = value as Record<string, unknown>;
+  if (typeof v.name !== 'string' || v.name === '') return 'it has no "name" string';
+  const missing = METHODS.filter((m) => typeof v[m] !== 'function');
+  if (missing.length) return `it has no ${missing.map((m) => `${m}()`).join(', ')} method`;
+  return undefined;
+}

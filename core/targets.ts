@@ -1,0 +1,74 @@
+/**
+ * From "container web in docker" to a pinned process: resolve, pin the PID with a pidfd, then ask
+ * the runtime again. If it still reports the same PID, the pidfd names the container's process and
+ * nothing can change that afterwards; if not, the container restarted meanwhile and we say so
+ * rather than act on whatever process now has that PID.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { nsPidOf, Target } from '../native/target';
+import type { Engine } from './engine';
+import { ScopeError } from './errors';
+import type { Container } from './runtime';
+
+export interface OpenedTarget {
+  container: Container;
+  target: Target;
+}
+
+export async function openContainerTarget(engine: Engine, selector: string, ref: string, pid?: number): Promise<OpenedTarget> {
+  const main = await openMainTarget(engine, selector, ref);
+  if (pid === undefined) return main;
+  // Another process of the container (--pid, as the container numbers it), found from the main one.
+  try {
+    return { container: main.container, target: openProcessInContainer(main.target, pid) };
+  } finally {
+    main.target.close();
+  }
+}
+
+/** Opens the container's target (see openContainerTarget), runs `fn` with it, and closes it whatever happens. */
+export async function withContainerTarget<T>(engine: Engine, selector: string, ref: string, pid: number | undefined,
+  fn: (opened: OpenedTarget) => Promise<T>): Promise<T> {
+  const opened = await openContainerTarget(engine, selector, ref, pid);
+  try {
+    return await fn(opened);
+  } finally {
+    opened.target.close();
+  }
+}
+
+async function openMainTarget(engine: Engine, selector: string, ref: string): Promise<OpenedTarget> {
+  const container = await engine.resolve(selector, ref);
+  const target = Target.open(container.pid);
+  try {
+    const again = await engine.runtime(container.runtime).resolve(container.id);
+    if (again.pid !== container.pid) {
+      throw new ScopeError('E_TARGET_GONE', `container ${container.name} restarted while being opened ` +
+        `(PID ${container.pid}, now ${again.pid}); try again`);
+    }
+    return { container, target };
+  } catch (err) {
+    target.close();
+    throw err;
+  }
+}
+
+/**
+ * Another process of the same container, by the PID the container gives it (`--pid N`): the host
+ * process in the main process's PID namespace whose last NSpid entry is N.
+ */
+export function openProcessInContainer(main: Target, nsPid: number): Target {
+  if (nsPid === main.nsPid) return Target.open(main.pid, { startTime: main.startTime });
+  const pidNs = main.namespaces.pid;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const st = statSync(`/proc/${entry}/ns/pid`);
+      if (st.ino !== pidNs?.ino || st.dev !== pidNs.dev) continue;
+      if (nsPidOf(entry) === nsPid) return Target.open(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  throw new ScopeError('E_NOT_FOUND', `no process ${nsPid} in the container of PID ${main.pid} (PIDs as the container numbers them)`);
+}

@@ -1,0 +1,222 @@
+/**
+ * The conformance scenarios: what every adapter, built-in or third-party, must get right, each
+ * checked against a real container through the engine and the native core. A scenario passes,
+ * fails with the reason, or is skipped saying why (no stopped container given, a runtime with no IDs).
+ */
+import { readlinkSync } from 'node:fs';
+import { execInTarget } from '../../native/exec';
+import { ContainerFs } from '../../native/files';
+import { ipcRequest } from '../../native/ipc';
+import type { Target } from '../../native/target';
+import type { Engine } from '../engine';
+import { ScopeError } from '../errors';
+import { writeDconf } from '../flows/dconf';
+import { runPayload } from '../flows/run';
+import { INSTALL_BASES } from '../payload/install';
+import { withContainerTarget } from '../targets';
+
+/** The containers one matrix row uses. */
+export interface MatrixTarget {
+  /** The row's label, e.g. "podman (user namespace)". */
+  label: string;
+  /** The adapter's name, as --runtime takes it. */
+  runtime: string;
+  /** A running container with a shell-less-safe workload. */
+  running: string;
+  /** A container that exists but is not running (optional). */
+  stopped?: string;
+  /** A running container with no shell in it (optional). */
+  noshell?: string;
+  /** A plugins file that provides the adapter (third-party ones), relative to the targets file. */
+  plugins?: string;
+}
+
+export type Outcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'skip'; reason: string };
+
+export interface Scenario {
+  id: string;
+  title: string;
+  run(ctx: ScenarioContext): Promise<Outcome | void>;
+}
+
+export interface ScenarioContext {
+  engine: Engine;
+  target: MatrixTarget;
+  /** Host busybox: runs tools in containers that lack them, through exec --host-binary. */
+  busybox: string;
+  /** Shared between scenarios of one row: the payload's loader once run-payload started it. */
+  state: { loaderPid?: number };
+}
+
+export const skip = (reason: string): Outcome => ({ status: 'skip', reason });
+
+function check(cond: unknown, why: string): asserts cond {
+  if (!cond) throw new Error(why);
+}
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  const err = await p.then(() => undefined, (e: ScopeError) => e);
+  check(err, `expected ${code}, it succeeded`);
+  check(err.code === code, `expected ${code}, got ${err.code}: ${err.message}`);
+}
+
+function withTarget<T>(ctx: ScenarioContext, ref: string, fn: (t: Target) => Promise<T>): Promise<T> {
+  return withContainerTarget(ctx.engine, ctx.target.runtime, ref, undefined, ({ target }) => fn(target));
+}
+
+/** A shell command inside the container, run by the host's static busybox (works without a shell there). */
+async function inside(ctx: ScenarioContext, t: Target, script: string, uid = 0, gid = 0) {
+  return execInTarget(t, { argv: [ctx.busybox, 'sh', '-c', script], hostBinary: true, uid, gid });
+}
+
+async function stopLoader(ctx: ScenarioContext): Promise<void> {
+  if (!ctx.state.loaderPid) return;
+  try {
+    process.kill(ctx.state.loaderPid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  ctx.state.loaderPid = undefined;
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    id: 'resolve-name', title: 'resolve by name',
+    async run(ctx) {
+      const c = await ctx.engine.resolve(ctx.target.runtime, ctx.target.running);
+      check(c.pid > 0 && readlinkSync(`/proc/${c.pid}/exe`), `PID ${c.pid} is no live process`);
+    },
+  },
+  {
+    id: 'resolve-id', title: 'resolve by ID prefix',
+    async run(ctx) {
+      const c = await ctx.engine.resolve(ctx.target.runtime, ctx.target.running);
+      if (c.id === c.name) return skip('this runtime has no IDs apart from names');
+      const prefix = c.id.slice(0, 12);
+      const again = await ctx.engine.resolve(ctx.target.runtime, prefix);
+      check(again.pid === c.pid, `prefix ${prefix} gave PID ${again.pid}, the name ${c.pid}`);
+    },
+  },
+  {
+    id: 'unknown', title: 'unknown container',
+    run: (ctx) => expectCode(ctx.engine.resolve(ctx.target.runtime, 'scope-engine-matrix-no-such-container'), 'E_NOT_FOUND'),
+  },
+  {
+    id: 'stopped', title: 'stopped container',
+    async run(ctx) {
+      if (!ctx.target.stopped) return skip('no stopped container given');
+      await expectCode(ctx.engine.resolve(ctx.target.runtime, ctx.target.stopped), 'E_NOT_RUNNING');
+    },
+  },
+  {
+    id: 'list', title: 'list',
+    async run(ctx) {
+      const all = await ctx.engine.runtime(ctx.target.runtime).list();
+      const c = all.find((x) => x.name === ctx.target.running);
+      check(c && c.pid > 0, `${ctx.target.running} is not listed with a PID`);
+    },
+  },
+  {
+    id: 'exec-ns', title: 'exec in its namespaces',
+    run: (ctx) => withTarget(ctx, ctx.target.running, async (t) => {
+      const names = ['mnt', 'pid', 'ipc', 'uts', 'net', 'cgroup', 'user'];
+      const r = await inside(ctx, t, names.map((n) => `readlink /proc/self/ns/${n}`).join(';'));
+      check(r.code === 0, `exit ${r.code}: ${r.stderr}`);
+      const expected = names.map((n) => readlinkSync(`/proc/${t.pid}/ns/${n}`));
+      check(r.stdout.trim() === expected.join('\n'), `namespaces ${r.stdout.trim().replace(/\n/g, ' ')} != target's ${expected.join(' ')}`);
+    }),
+  },
+  {
+    id: 'idmapped-write', title: 'ID-mapped write (root and non-root)',
+    run: (ctx) => withTarget(ctx, ctx.target.running, async (t) => {
+      const fs = new ContainerFs(t);
+      for (const uid of [0, 1000]) {
+        const path = `/tmp/scope-engine-matrix.${uid}`;
+        await fs.write(path, `written for ${uid}\n`, { uid, gid: uid, mode: 0o600 });
+        const r = await inside(ctx, t, `cat ${path} && stat -c %u:%g ${path} && rm ${path}`, uid, uid);
+        check(r.code === 0, `uid ${uid} could not read or remove it: ${r.stderr.trim()}`);
+        check(r.stdout === `written for ${uid}\n${uid}:${uid}\n`, `uid ${uid} saw ${JSON.stringify(r.stdout)}`);
+      }
+    }),
+  },
+  {
+    id: 'run', title: 'run with the default payload',
+    async run(ctx) {
+      await withTarget(ctx, ctx.target.running, (t) => inside(ctx, t, `rm -rf ${INSTALL_BASES.join(' ')}`));
+      const r = await runPayload(ctx.engine, ctx.target.runtime, ctx.target.running, { detach: true, env: { SCOPE_PROBE_PERIOD_MS: '100' } });
+      ctx.state.loaderPid = r.loader.pid;
+      check(!r.install.reused, 'a fresh install was reported as reused');
+      const report = `${r.install.dir}/scope-probe.${r.target.nsPid}.jsonl`;
+      await withTarget(ctx, ctx.target.running, async (t) => {
+        const fs = new ContainerFs(t);
+        for (let i = 0; i < 50; i++) {
+          const lines = (await fs.read(report).catch(() => Buffer.from(''))).toString().split('\n').filter(Boolean);
+          if (lines.length >= 2) {
+            check(JSON.parse(lines[0]).pid === r.target.nsPid, 'the probe reports on another PID');
+            return;
+          }
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        throw new Error(`no reports in ${report}`);
+      });
+    },
+  },
+  {
+    id: 'detach-reattach', title: 'detach and reattach',
+    async run(ctx) {
+      if (!ctx.state.loaderPid) return skip('run did not start the payload');
+      for (const attach of [false, true]) {
+        const r = await writeDconf(ctx.engine, ctx.target.runtime, ctx.target.running, { attach, waitMs: 3000 });
+        check(r.applied, `${r.path} was not read by the payload`);
+      }
+    },
+  },
+  {
+    id: 'ipc', title: 'IPC status round trip',
+    async run(ctx) {
+      if (!ctx.state.loaderPid) return skip('run did not start the payload');
+      await withTarget(ctx, ctx.target.running, async (t) => {
+        const a = await ipcRequest(t, { req: 'status' }, 3000);
+        check(a.status === 200 && (a.data as { attached?: boolean }).attached === true, `answer ${a.status} ${JSON.stringify(a.data)}`);
+      });
+      await stopLoader(ctx);
+    },
+  },
+  {
+    id: 'no-shell', title: 'container without a shell',
+    async run(ctx) {
+      if (!ctx.target.noshell) return skip('no shell-less container given');
+      const ref = ctx.target.noshell;
+      await withTarget(ctx, ref, async (t) => {
+        await expectCode(execInTarget(t, { argv: ['sh', '-c', 'true'] }), 'E_EXEC_NOT_FOUND');
+        await inside(ctx, t, `rm -rf ${INSTALL_BASES.join(' ')}`);
+      });
+      const r = await runPayload(ctx.engine, ctx.target.runtime, ref, { detach: true, env: { SCOPE_PROBE_PERIOD_MS: '100' } });
+      ctx.state.loaderPid = r.loader.pid;
+      try {
+        await withTarget(ctx, ref, async (t) => {
+          const a = await ipcRequest(t, { req: 'status' }, 3000);
+          check(a.status === 200, `IPC answer ${a.status}`);
+        });
+      } finally {
+        await stopLoader(ctx);
+      }
+    },
+  },
+];
+
+/** Runs every scenario on one row, in order; a thrown error is that cell's failure, never the row's end. */
+export async function runScenarios(ctx: ScenarioContext, only?: string[]): Promise<Record<string, Outcome>> {
+  const out: Record<string, Outcome> = {};
+  for (const s of SCENARIOS) {
+    if (only && !only.includes(s.id)) continue;
+    try {
+      out[s.id] = (await s.run(ctx)) ?? { status: 'pass' };
+    } catch (err) {
+      out[s.id] = { status: 'fail', reason: (err as Error).message.split('\n')[0] };
+    }
+  }
+  await stopLoader(ctx);
+  return out;
+}

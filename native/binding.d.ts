@@ -1,0 +1,54 @@
+/** The addon's functions (native/src/addon.cc). Errors carry Node's usual code/errno/syscall/path. */
+export interface NativeStat {
+  mode: number;
+  /** Host IDs, as the kernel stores them. */
+  uid: number;
+  gid: number;
+  size: number;
+  ino: number;
+  dev: number;
+  mtimeMs: number;
+  linkTarget?: string;
+}
+
+export interface FileOpRequest {
+  op: 'mkdir' | 'write' | 'symlink' | 'read' | 'stat' | 'unlink';
+  /** From openRoot(): every path resolves under it. */
+  rootFd: number;
+  path: string;
+  /** write: the content; symlink: the link's target. */
+  data?: Buffer | string;
+  mode?: number;
+  dirMode?: number;
+  parents?: boolean;
+  /** stat: follow a symlink at the path (inside the root). */
+  follow?: boolean;
+  /** Host IDs the operation runs as (fsuid/fsgid on a thread of its own). */
+  uid?: number;
+  gid?: number;
+  /** Keep the file capabilities a non-zero fsuid drops: for acting as the container's root. */
+  keepCaps?: boolean;
+  maxRead?: number;
+}
+
+export interface MqExchangeRequest {
+  /** The target's pidfd: the thread joins its IPC namespace through it. */
+  pidfd: number;
+  inName: string;
+  outName: string;
+  messages: Buffer[];
+  /** Host IDs that own the queues. */
+  uid: number;
+  gid: number;
+  keepCaps?: boolean;
+  timeoutMs?: number;
+}
+
+export interface Binding {
+  pidfdOpen(pid: number): number;
+  pidfdAlive(pidfd: number): boolean;
+  openRoot(pid: number): number;
+  closeFd(fd: number): void;
+  fileOp(req: FileOpRequest): Promise<{ data?: Buffer; stat?: NativeStat }>;
+  mqExchange(req: MqExchangeRequest): Promise<Buffer[]>;
+}

@@ -1,0 +1,72 @@
+{
+  "targets": [
+    {
+      "target_name": "scope_native",
+      "sources": [
+        "src/addon.cc",
+        "src/fileops.cc",
+        "src/own_thread.cc",
+        "src/mq.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra",
+        "-Wno-unused-parameter"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-fno-rtti"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-fexceptions"
+      ],
+      "libraries": [
+        "-lrt"
+      ]
+    },
+    {
+      "target_name": "scope-exec",
+      "type": "executable",
+      "sources": [
+        "src/exec-helper.c",
+        "src/exec-args.c",
+        "src/exec-tty.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra",
+        "-std=gnu11",
+        "-O2"
+      ]
+    },
+    {
+      "target_name": "scope-probe",
+      "type": "executable",
+      "sources": [
+        "src/probe.c",
+        "src/probe-proc.c",
+        "src/probe-control.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra",
+        "-std=gnu11",
+        "-O2"
+      ],
+      "ldflags": [
+        "-static"
+      ],
+      "libraries": [
+        "-lrt"
+      ]
+    }
+  ]
+}

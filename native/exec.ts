@@ -1,0 +1,157 @@
+/**
+ * Running a program inside a target's container through the scope-exec helper. The helper is an
+ * ordinary child process, so stdio, exit codes and signals work as for any child; it inherits the
+ * target's pidfd as fd 3 and reports its own failures and the program's PID on fd 4.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { ScopeError, type ErrorCode } from '../core/errors';
+import { execHelperPath } from './index';
+import { NAMESPACES, type Namespace, type Target } from './target';
+
+export interface ExecOptions {
+  /** The program and its arguments: a path or a name looked up in PATH inside the container. */
+  argv: string[];
+  /** Namespaces to join; default: every one where the target differs from the engine. */
+  namespaces?: Namespace[];
+  /** IDs as the container sees them; default root (0:0). */
+  uid?: number;
+  gid?: number;
+  groups?: number[];
+  /** Working directory inside the container; default /. */
+  cwd?: string;
+  /** Variables added to (or replacing) the target's own environment. */
+  env?: Record<string, string>;
+  /** argv[0] is a host path, opened before entering the container: runs tools a container lacks. */
+  hostBinary?: boolean;
+  /** Give the program a pseudo-terminal. */
+  tty?: boolean;
+  /** Let the program outlive the engine (otherwise it gets SIGHUP when the engine dies). */
+  keep?: boolean;
+  /** stdin, stdout and stderr of the helper, as for child_process.spawn. Default all 'pipe'. */
+  stdio?: [StdioOptions, StdioOptions, StdioOptions] | 'pipe' | 'inherit';
+}
+
+/** A running program: the helper's ChildProcess plus what the helper reports. */
+export interface ExecProcess {
+  child: ChildProcess;
+  /** Resolves with the program's host PID once it is forked, rejects if the helper failed first. */
+  started: Promise<number>;
+  /** Resolves with the program's end; rejects with E_NAMESPACE/E_EXEC_* if it never ran. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+interface HelperEvent {
+  event: 'started' | 'error';
+  stage: string;
+  errno: number;
+  code: string;
+  value: number;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
+  if (!opts.argv.length) throw new ScopeError('E_USAGE', 'no program to run');
+  const namespaces = opts.namespaces ?? target.differing;
+  for (const ns of namespaces) {
+    if (!NAMESPACES.includes(ns)) throw new ScopeError('E_USAGE', `unknown namespace "${ns}"; known: ${NAMESPACES.join(', ')}`);
+  }
+  target.assertAlive();
+  const args = ['--pidfd', '3', '--pid', String(target.pid), '--report-fd', '4', '--cwd', opts.cwd ?? '/'];
+  if (namespaces.length) args.push('--ns', namespaces.join(','));
+  const ids = credentials(target, opts, namespaces.includes('user'));
+  args.push('--uid', String(ids.uid), '--gid', String(ids.gid), '--groups', ids.groups.join(','));
+  if (opts.hostBinary) args.push('--host-binary');
+  if (opts.tty) args.push('--tty');
+  if (opts.keep) args.push('--keep');
+  args.push('--', ...opts.argv);
+  const stdio = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit'] : opts.stdio === 'pipe' || !opts.stdio ? ['pipe', 'pipe', 'pipe'] : opts.stdio;
+  const child = spawn(execHelperPath(), args, {
+    stdio: [...(stdio as StdioOptions[]), target.pidfd, 'pipe'] as StdioOptions,
+    env: environment(target, opts),
+    detached: opts.keep,
+  });
+  let failure: HelperEvent | undefined;
+  let pid: number | undefined;
+  const started = new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdio[4] as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      const ev = JSON.parse(line) as HelperEvent;
+      if (ev.event === 'started') resolve((pid = ev.value));
+      else failure = failure ?? ev;
+    });
+    lines.on('close', () => {
+      if (pid === undefined) reject(helperError(failure, opts));
+    });
+  });
+  started.catch(() => undefined);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', (err) => reject(new ScopeError('E_NATIVE_MISSING', `starting ${execHelperPath()}: ${err.message}`, { cause: err })));
+    child.once('close', (code, signal) => {
+      // An error line means the helper (or the child before exec) failed: the program never ran.
+      if (failure) reject(helperError(failure, opts));
+      else resolve({ code, signal });
+    });
+  });
+  return { child, started, exited };
+}
+
+/** Runs a program to its end, feeding `input` to its stdin; returns its output and status. */
+export async function execInTarget(target: Target, opts: ExecOptions & { input?: string | Buffer }):
+  Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; pid: number }> {
+  const p = spawnInTarget(target, { ...opts, stdio: 'pipe' });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  p.child.stdout!.on('data', (b: Buffer) => out.push(b));
+  p.child.stderr!.on('data', (b: Buffer) => err.push(b));
+  p.child.stdin!.on('error', () => undefined);
+  p.child.stdin!.end(opts.input ?? '');
+  const [status, pid] = await Promise.all([p.exited, p.started]);
+  return { ...status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), pid };
+}
+
+/**
+ * The IDs the helper switches to. Inside a joined user namespace they are the container's own;
+ * otherwise the kernel takes host IDs, so the container's are mapped first.
+ */
+function credentials(target: Target, opts: ExecOptions, joinsUserNs: boolean) {
+  const uid = opts.uid ?? 0;
+  const gid = opts.gid ?? 0;
+  const groups = opts.groups ?? [gid];
+  if (joinsUserNs) return { uid, gid, groups };
+  return { uid: target.uidMap.toHost(uid), gid: target.gidMap.toHost(gid), groups: groups.map((g) => target.gidMap.toHost(g)) };
+}
+
+/** The target's own environment (as docker exec uses the container's), then the caller's additions. */
+function environment(target: Target, opts: ExecOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  try {
+    for (const kv of readFileSync(`/proc/${target.pid}/environ`, 'utf8').split('\0')) {
+      const i = kv.indexOf('=');
+      if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+  } catch {
+    // Unreadable (the process exited or hid it): the defaults below still make a usable environment.
+  }
+  env.PATH ??= DEFAULT_PATH;
+  env.HOME ??= '/root';
+  if (opts.tty) env.TERM ??= process.env.TERM ?? 'xterm';
+  return { ...env, ...opts.env };
+}
+
+function helperError(ev: HelperEvent | undefined, opts: ExecOptions): ScopeError {
+  if (!ev) return new ScopeError('E_NAMESPACE', 'the exec helper ended without starting the program');
+  const what = `${ev.stage}: ${ev.code || 'error'}`;
+  if (ev.stage === 'exec' || ev.stage === 'open host binary') {
+    const code: ErrorCode = ev.code === 'ENOENT' ? 'E_EXEC_NOT_FOUND' : 'E_EXEC_DENIED';
+    const where = opts.hostBinary ? 'on the host' : 'inside the container';
+    return new ScopeError(code, `cannot run ${opts.argv[0]} ${where} (${what})` +
+      (code === 'E_EXEC_NOT_FOUND' && !opts.hostBinary ? '; a container without it can run a host binary with --host-binary' : ''),
+    { details: { stage: ev.stage, errno: ev.code } });
+  }
+  if (ev.stage === 'target') return new ScopeError('E_TARGET_GONE', `the target process exited before the program could start (${what})`);
+  const code: ErrorCode = ev.code === 'EPERM' || ev.code === 'EACCES' ? 'E_PERMISSION' : 'E_NAMESPACE';
+  return new ScopeError(code, `entering the container failed at ${what}`, { details: { stage: ev.stage, errno: ev.code } });
+}

@@ -1,0 +1,50 @@
+/**
+ * The one loader of the native core: the addon and the exec helper next to it. When they are
+ * missing, the error lists every path tried and how to build them.
+ */
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { ScopeError } from '../core/errors';
+import { PACKAGE_ROOT } from '../core/paths';
+import type { Binding } from './binding';
+
+const CANDIDATE_DIRS = [
+  join(PACKAGE_ROOT, 'native', 'build', 'Release'),
+  join(PACKAGE_ROOT, 'native', 'build', 'Debug'),
+  join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`),
+];
+
+const BUILD_HINT = 'build it with `npm install` (or `npm run build:native`) in the scope-engine package';
+
+/** The first candidate directory where `use` accepts `file`; else E_NATIVE_MISSING naming every path tried and why. */
+function findBuilt<T>(file: string, what: string, use: (path: string) => T): T {
+  const tried: string[] = [];
+  for (const dir of CANDIDATE_DIRS) {
+    const path = join(dir, file);
+    try {
+      return use(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      tried.push(`${path}: ${code === 'MODULE_NOT_FOUND' || code === 'ENOENT' ? 'not there' : (err as Error).message}`);
+    }
+  }
+  throw new ScopeError('E_NATIVE_MISSING', `${what} is not built; ${BUILD_HINT}. Tried:\n  ${tried.join('\n  ')}`, { details: { tried } });
+}
+
+let binding: Binding | undefined;
+
+export function native(): Binding {
+  binding ??= findBuilt('scope_native.node', 'the native core', (path) => require(path) as Binding);
+  return binding;
+}
+
+let helper: string | undefined;
+
+/** The path of the scope-exec helper executable. */
+export function execHelperPath(): string {
+  helper ??= findBuilt('scope-exec', 'the exec helper', (path) => {
+    accessSync(path, constants.X_OK);
+    return path;
+  });
+  return helper;
+}

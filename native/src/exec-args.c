@@ -1,0 +1,94 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "syscalls.h"
+
+static const struct { const char *name; int flag; } NAMESPACES[] = {
+  {"mnt", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+  {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP}, {"user", CLONE_NEWUSER}, {"time", CLONE_NEWTIME},
+};
+
+static void usage(const char *why) {
+  fprintf(stderr,
+          "scope-exec: %s\n"
+          "usage: scope-exec --pidfd N --pid N [--ns mnt,pid,...] [--uid N --gid N [--groups a,b]]\n"
+          "                  [--cwd DIR] [--host-binary] [--tty] [--keep] [--report-fd N] -- PROGRAM [ARGS...]\n"
+          "It is started by scope-engine, which pins the target with a pidfd; run `scope-engine exec --help`.\n",
+          why);
+  exit(2);
+}
+
+static long number(const char *s, const char *what) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *end || end == s || v < 0) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a non-negative number, not \"%s\"", what, s);
+    usage(msg);
+  }
+  return v;
+}
+
+static int ns_flags(char *list) {
+  int flags = 0;
+  for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+    size_t i;
+    for (i = 0; i < sizeof NAMESPACES / sizeof *NAMESPACES; i++) {
+      if (strcmp(tok, NAMESPACES[i].name) == 0) break;
+    }
+    if (i == sizeof NAMESPACES / sizeof *NAMESPACES) usage("unknown namespace in --ns");
+    flags |= NAMESPACES[i].flag;
+  }
+  return flags;
+}
+
+void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->pidfd = -1;
+  o->report_fd = -1;
+  o->cwd = "/";
+  int i;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--") == 0) { i++; break; }
+    if (strcmp(a, "--host-binary") == 0) { o->host_binary = true; continue; }
+    if (strcmp(a, "--tty") == 0) { o->tty = true; continue; }
+    if (strcmp(a, "--keep") == 0) { o->keep = true; continue; }
+    if (!v) usage("an option lacks its value");
+    i++;
+    if (strcmp(a, "--pidfd") == 0) o->pidfd = (int)number(v, "--pidfd");
+    else if (strcmp(a, "--pid") == 0) o->pid = (pid_t)number(v, "--pid");
+    else if (strcmp(a, "--ns") == 0) { char *copy = strdup(v); o->ns_flags = ns_flags(copy); free(copy); }
+    else if (strcmp(a, "--uid") == 0) { o->uid = (uid_t)number(v, "--uid"); o->set_ids = true; }
+    else if (strcmp(a, "--gid") == 0) { o->gid = (gid_t)number(v, "--gid"); o->set_ids = true; }
+    else if (strcmp(a, "--cwd") == 0) o->cwd = v;
+    else if (strcmp(a, "--report-fd") == 0) o->report_fd = (int)number(v, "--report-fd");
+    else if (strcmp(a, "--groups") == 0) {
+      char *copy = strdup(v);
+      for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) {
+        if (o->ngroups == MAX_GROUPS) usage("too many --groups");
+        o->groups[o->ngroups++] = (gid_t)number(tok, "--groups");
+      }
+      free(copy);
+    } else usage("unknown option");
+  }
+  if (o->pidfd < 0 || o->pid <= 0) usage("--pidfd and --pid are required");
+  if (i >= argc) usage("no program given after --");
+  o->argv = argv + i;
+  if (o->set_ids && o->ngroups == 0) o->groups[o->ngroups++] = o->gid;
+}
+
+void report(const struct exec_opts *o, const char *event, const char *stage, int err, long value) {
+  if (o->report_fd < 0) return;
+  char line[512];
+  int n = snprintf(line, sizeof line, "{\"event\":\"%s\",\"stage\":\"%s\",\"errno\":%d,\"code\":\"%s\",\"value\":%ld}\n",
+                   event, stage, err, err ? strerrorname_np(err) : "", value);
+  if (n > 0 && write(o->report_fd, line, (size_t)n) < 0) { /* the engine is gone; nothing to tell */ }
+}

@@ -1,0 +1,39 @@
+/* scope-exec: runs a program inside a container's namespaces. See exec-helper.c. */
+#ifndef SCOPE_EXEC_H
+#define SCOPE_EXEC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define MAX_GROUPS 64
+
+struct exec_opts {
+  int pidfd;              /* --pidfd N: the target, pinned by the engine and inherited */
+  pid_t pid;              /* --pid N: the same target's PID, for the fallback path and messages */
+  int ns_flags;           /* --ns mnt,pid,...: CLONE_NEW* of the namespaces to join */
+  bool set_ids;           /* --uid/--gid given */
+  uid_t uid;
+  gid_t gid;
+  gid_t groups[MAX_GROUPS];
+  int ngroups;            /* --groups a,b (default: just gid) */
+  const char *cwd;        /* --cwd DIR, inside the container (default /) */
+  bool host_binary;       /* --host-binary: argv[0] is a host path, opened before joining */
+  bool tty;               /* --tty: the program gets a pseudo-terminal */
+  bool keep;              /* --keep: outlive the engine (no parent-death signal) */
+  int report_fd;          /* --report-fd N: one JSON line per event for the engine (-1: none) */
+  char **argv;            /* the program and its arguments */
+};
+
+/* Parses argv into *o; prints usage and exits 2 on a mistake. */
+void parse_exec_args(int argc, char **argv, struct exec_opts *o);
+
+/* Writes one JSON line to the report descriptor: {"event":..., ...}. Safe after fork. */
+void report(const struct exec_opts *o, const char *event, const char *stage, int err, long value);
+
+/* Opens a pseudo-terminal pair on the host; returns the master, sets *slave. -1 on failure. */
+int open_pty(int *slave);
+
+/* Copies between our stdin/stdout and the pty master until the child is gone; returns its status. */
+int relay_pty(int master, pid_t child);
+
+#endif

@@ -1,0 +1,219 @@
+// Every path is resolved with openat2(RESOLVE_IN_ROOT) from a descriptor of the container's root, so
+// `..` and absolute symlinks the container planted resolve inside it, as they would for a process
+// chrooted there; magic links (/proc/self/root and kin) are refused outright. The last component is
+// never resolved: it is created under a temporary name with O_EXCL|O_NOFOLLOW and renamed into place,
+// and rename(2) replaces a symlink rather than following it.
+#include "fileops.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <vector>
+
+#include "syscalls.h"
+
+namespace scope {
+namespace {
+
+// Closes a descriptor when it goes out of scope.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f = -1) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
+  Fd& operator=(Fd&& o) noexcept { reset(o.fd); o.fd = -1; return *this; }
+  ~Fd() { reset(); }
+  void reset(int f = -1) { if (fd >= 0) close(fd); fd = f; }
+};
+
+[[noreturn]] void fail(const char* syscall, const std::string& path, int err = errno) {
+  throw SysError{err, syscall, path};
+}
+
+// "/usr//lib/./x" -> {"usr", "lib", "x"}. ".." stays: RESOLVE_IN_ROOT keeps it from climbing out.
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string part = path.substr(i, j - i);
+    if (!part.empty() && part != ".") out.push_back(part);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& parts, size_t n) {
+  if (n == 0) return ".";
+  std::string s;
+  for (size_t i = 0; i < n; i++) s += (i ? "/" : "") + parts[i];
+  return s;
+}
+
+std::string shown(const std::vector<std::string>& parts, size_t n) {
+  return n == 0 ? "/" : "/" + join(parts, n);
+}
+
+Fd openInRoot(int rootFd, const std::string& rel, uint64_t flags, const std::string& shownPath) {
+  struct open_how how {};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do fd = sys_openat2(rootFd, rel.c_str(), &how); while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  if (fd < 0) fail("openat2", shownPath);
+  return Fd(fd);
+}
+
+Fd openDir(int rootFd, const std::vector<std::string>& parts, size_t n) {
+  return openInRoot(rootFd, join(parts, n), O_PATH | O_DIRECTORY, shown(parts, n));
+}
+
+// mkdir -p of the first n components; new directories get `mode` exactly (the thread's umask is 0).
+Fd makeDirs(int rootFd, const std::vector<std::string>& parts, size_t n, uint32_t mode) {
+  Fd dir = openDir(rootFd, parts, 0);
+  for (size_t i = 1; i <= n; i++) {
+    try {
+      dir = openDir(rootFd, parts, i);
+      continue;
+    } catch (const SysError& e) {
+      if (e.err != ENOENT) throw;
+    }
+    if (parts[i - 1] == "..") fail("mkdirat", shown(parts, i), EINVAL);
+    if (mkdirat(dir.fd, parts[i - 1].c_str(), mode) < 0 && errno != EEXIST) fail("mkdirat", shown(parts, i));
+    dir = openDir(rootFd, parts, i);
+  }
+  return dir;
+}
+
+std::string tempName() {
+  unsigned char bytes[8];
+  if (getrandom(bytes, sizeof bytes, 0) != (ssize_t)sizeof bytes) fail("getrandom", "");
+  char name[40];
+  snprintf(name, sizeof name, ".scope-engine-%02x%02x%02x%02x%02x%02x%02x%02x.tmp", bytes[0], bytes[1], bytes[2],
+           bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]);
+  return name;
+}
+
+void writeAll(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("write", path);
+    done += (size_t)n;
+  }
+}
+
+// Creates the new file (or symlink) under a temporary name in `dir`, then renames it onto `base`.
+// Whatever fails on the way, the temporary name is removed: nothing half-written is left behind.
+void createAndRename(int dir, const std::string& base, const FileOp& op, const std::string& path) {
+  std::string tmp = tempName();
+  try {
+    if (op.kind == FileOpKind::Symlink) {
+      if (symlinkat(op.data.c_str(), dir, tmp.c_str()) < 0) fail("symlinkat", path);
+    } else {
+      Fd f(openat(dir, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (f.fd < 0) fail("openat", path);
+      if (fchmod(f.fd, op.mode) < 0) fail("fchmod", path);
+      writeAll(f.fd, op.data, path);
+      if (fsync(f.fd) < 0) fail("fsync", path);
+      int fd = f.fd;
+      f.fd = -1;
+      if (close(fd) < 0) fail("close", path);
+    }
+    if (renameat(dir, tmp.c_str(), dir, base.c_str()) < 0) fail("renameat", path);
+  } catch (...) {
+    unlinkat(dir, tmp.c_str(), 0);
+    throw;
+  }
+  // Make the rename durable; a directory the user may not read is left to the filesystem.
+  Fd d(openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.fd >= 0) fsync(d.fd);
+}
+
+FileOpResult readFile(const FileOp& op, const std::string& path) {
+  // O_NONBLOCK so that a FIFO planted at the path cannot hang us; non-regular files are refused.
+  Fd f = openInRoot(op.rootFd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, path);
+  FileOpResult r;
+  if (fstat(f.fd, &r.st) < 0) fail("fstat", path);
+  if (!S_ISREG(r.st.st_mode)) fail("read", path, S_ISDIR(r.st.st_mode) ? EISDIR : EINVAL);
+  if ((size_t)r.st.st_size > op.maxRead) fail("read", path, EFBIG);
+  r.hasStat = true;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(f.fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("read", path);
+    if (n == 0) break;
+    r.data.append(buf, (size_t)n);
+    if (r.data.size() > op.maxRead) fail("read", path, EFBIG);
+  }
+  return r;
+}
+
+}  // namespace
+
+FileOpResult runFileOp(const FileOp& op) {
+  const std::vector<std::string> parts = split(op.path);
+  const std::string path = shown(parts, parts.size());
+  if (op.kind == FileOpKind::Read) return readFile(op, path);
+  FileOpResult r;
+  if (op.kind == FileOpKind::Stat && op.follow) {
+    Fd f = openInRoot(op.rootFd, join(parts, parts.size()), O_PATH, path);
+    if (fstat(f.fd, &r.st) < 0) fail("fstat", path);
+    r.hasStat = true;
+    return r;
+  }
+  if (parts.empty()) {
+    // The root itself: it exists, it can be stat'ed, nothing else.
+    if (op.kind == FileOpKind::Mkdir) return r;
+    if (op.kind != FileOpKind::Stat) fail("open", "/", EISDIR);
+    if (fstatat(op.rootFd, "", &r.st, AT_EMPTY_PATH) < 0) fail("fstatat", "/");
+    r.hasStat = true;
+    return r;
+  }
+  const std::string& base = parts.back();
+  if (base == "..") fail("open", path, EINVAL);
+  const size_t parentN = parts.size() - 1;
+  const bool makeParents = op.parents || op.kind == FileOpKind::Mkdir;
+  Fd dir = makeParents ? makeDirs(op.rootFd, parts, parentN, op.dirMode) : openDir(op.rootFd, parts, parentN);
+  switch (op.kind) {
+    case FileOpKind::Mkdir:
+      if (mkdirat(dir.fd, base.c_str(), op.mode) < 0) {
+        if (errno != EEXIST) fail("mkdirat", path);
+        openDir(op.rootFd, parts, parts.size());  // exists: it must be a directory
+      }
+      return r;
+    case FileOpKind::Write:
+    case FileOpKind::Symlink:
+      createAndRename(dir.fd, base, op, path);
+      if (fstatat(dir.fd, base.c_str(), &r.st, AT_SYMLINK_NOFOLLOW) == 0) r.hasStat = true;
+      return r;
+    case FileOpKind::Stat: {
+      if (fstatat(dir.fd, base.c_str(), &r.st, AT_SYMLINK_NOFOLLOW) < 0) fail("fstatat", path);
+      r.hasStat = true;
+      if (S_ISLNK(r.st.st_mode)) {
+        char target[4096];
+        ssize_t n = readlinkat(dir.fd, base.c_str(), target, sizeof target);
+        if (n >= 0) r.data.assign(target, (size_t)n);
+      }
+      return r;
+    }
+    case FileOpKind::Unlink:
+      if (unlinkat(dir.fd, base.c_str(), 0) < 0) {
+        if (errno != EISDIR) fail("unlinkat", path);
+        if (unlinkat(dir.fd, base.c_str(), AT_REMOVEDIR) < 0) fail("unlinkat", path);
+      }
+      return r;
+    case FileOpKind::Read:
+      break;
+  }
+  fail("fileop", path, EINVAL);
+}
+
+}  // namespace scope

@@ -1,0 +1,21 @@
+// The engine's end of the IPC channel: POSIX message queues in the target's IPC namespace.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace scope {
+
+struct MqExchange {
+  std::string inName;   // "/ScopeIPCIn.<pid>": the engine writes, the payload reads
+  std::string outName;  // "/ScopeIPCOut.<pid>": the payload writes, the engine reads
+  std::vector<std::string> messages;
+  int timeoutMs = 5000;
+};
+
+// Creates both queues (mode 0666, owned by the calling thread's fsuid/fsgid), sends the messages,
+// receives replies until one whose header is not a partial answer (status 206), then removes both
+// queues. Throws SysError; ETIMEDOUT when nothing answered in time.
+std::vector<std::string> runMqExchange(const MqExchange& x);
+
+}  // namespace scope

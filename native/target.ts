@@ -1,0 +1,173 @@
+/**
+ * A target: one process, pinned with a pidfd, and what the engine needs to know of it to act inside
+ * its container: its namespaces, its PID as the container sees it, its credentials and ID maps.
+ * Everything read from /proc/PID is read after the pidfd was opened and checked before it is
+ * trusted: if the process is still alive afterwards, the PID cannot have named anyone else meanwhile.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { ScopeError } from '../core/errors';
+import { IdMap } from './idmap';
+import { native } from './index';
+
+export const NAMESPACES = ['mnt', 'pid', 'ipc', 'uts', 'net', 'cgroup', 'user', 'time'] as const;
+export type Namespace = (typeof NAMESPACES)[number];
+
+/** A namespace's identity: the inode (and device) of its /proc/PID/ns entry. */
+export interface NsId {
+  ino: number;
+  dev: number;
+}
+
+export interface TargetInfo {
+  pid: number;
+  /** The PID as the container sees it: the last NSpid entry. */
+  nsPid: number;
+  /** Host IDs of the process (real uid/gid). */
+  uid: number;
+  gid: number;
+  /** Field 22 of /proc/PID/stat: with the PID, names one process for the machine's uptime. */
+  startTime: string;
+  namespaces: Partial<Record<Namespace, NsId>>;
+  /** Namespaces where the target differs from the engine: what exec joins by default. */
+  differing: Namespace[];
+}
+
+export class Target implements TargetInfo {
+  private rootFdValue: number | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly pidfd: number,
+    readonly pid: number,
+    readonly nsPid: number,
+    readonly uid: number,
+    readonly gid: number,
+    readonly startTime: string,
+    readonly namespaces: Partial<Record<Namespace, NsId>>,
+    readonly differing: Namespace[],
+    readonly uidMap: IdMap,
+    readonly gidMap: IdMap,
+  ) {}
+
+  /**
+   * Pins `pid`. With `startTime` (from an earlier look), a process that has the PID but started at
+   * another time is refused as a reused PID.
+   */
+  static open(pid: number, opts: { startTime?: string } = {}): Target {
+    if (!Number.isInteger(pid) || pid <= 0) throw new ScopeError('E_USAGE', `invalid PID ${pid}`);
+    const n = native();
+    let pidfd: number;
+    try {
+      pidfd = n.pidfdOpen(pid);
+    } catch (err) {
+      throw gone(pid, err);
+    }
+    try {
+      const status = readProc(pid, 'status');
+      const startTime = readProc(pid, 'stat').replace(/^.*\) /s, '').split(' ')[19];
+      const own = nsIds('self');
+      const namespaces = nsIds(String(pid));
+      const differing = NAMESPACES.filter((ns) => namespaces[ns] && own[ns] &&
+        (namespaces[ns]!.ino !== own[ns]!.ino || namespaces[ns]!.dev !== own[ns]!.dev));
+      const target = new Target(pidfd, pid, lastField(status, 'NSpid') ?? pid, firstField(status, 'Uid'),
+        firstField(status, 'Gid'), startTime, namespaces, differing,
+        IdMap.parse(readProc(pid, 'uid_map'), 'uid'), IdMap.parse(readProc(pid, 'gid_map'), 'gid'));
+      target.assertAlive();
+      if (opts.startTime !== undefined && opts.startTime !== startTime) {
+        throw new ScopeError('E_TARGET_GONE', `PID ${pid} has been reused: it now names a process started at ` +
+          `${startTime}, not ${opts.startTime}`);
+      }
+      return target;
+    } catch (err) {
+      n.closeFd(pidfd);
+      throw err instanceof ScopeError ? err : gone(pid, err);
+    }
+  }
+
+  /** Throws E_TARGET_GONE once the pinned process has exited. */
+  assertAlive(): void {
+    if (this.closed) throw new ScopeError('E_INTERNAL', `target ${this.pid} was used after close()`);
+    if (!native().pidfdAlive(this.pidfd)) {
+      throw new ScopeError('E_TARGET_GONE', `process ${this.pid} has exited`, { details: { pid: this.pid } });
+    }
+  }
+
+  /** The target's root directory (O_PATH), opened once, checked against the pidfd. */
+  rootFd(): number {
+    if (this.rootFdValue === undefined) {
+      try {
+        this.rootFdValue = native().openRoot(this.pid);
+      } catch (err) {
+        throw gone(this.pid, err);
+      }
+      try {
+        this.assertAlive();
+      } catch (err) {
+        native().closeFd(this.rootFdValue);
+        this.rootFdValue = undefined;
+        throw err;
+      }
+    }
+    return this.rootFdValue;
+  }
+
+  info(): TargetInfo {
+    const { pid, nsPid, uid, gid, startTime, namespaces, differing } = this;
+    return { pid, nsPid, uid, gid, startTime, namespaces, differing };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.rootFdValue !== undefined) native().closeFd(this.rootFdValue);
+    native().closeFd(this.pidfd);
+  }
+}
+
+function readProc(pid: number, file: string): string {
+  return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+}
+
+function nsIds(who: string): Partial<Record<Namespace, NsId>> {
+  const out: Partial<Record<Namespace, NsId>> = {};
+  for (const ns of NAMESPACES) {
+    try {
+      const st = statSync(`/proc/${who}/ns/${ns}`);
+      out[ns] = { ino: st.ino, dev: st.dev };
+    } catch {
+      // A kernel without this namespace type (time before 5.6): nothing to compare or join.
+    }
+  }
+  return out;
+}
+
+function fieldValues(status: string, key: string): number[] | undefined {
+  const line = status.split('\n').find((l) => l.startsWith(`${key}:`));
+  return line?.slice(key.length + 1).trim().split(/\s+/).map(Number);
+}
+
+/** A process's PID as its own PID namespace numbers it: the last NSpid entry of /proc/PID/status. */
+export function nsPidOf(pid: number | string): number | undefined {
+  return lastField(readFileSync(`/proc/${pid}/status`, 'utf8'), 'NSpid');
+}
+
+function lastField(status: string, key: string): number | undefined {
+  return fieldValues(status, key)?.at(-1);
+}
+
+function firstField(status: string, key: string): number {
+  const v = fieldValues(status, key)?.[0];
+  if (v === undefined) throw new ScopeError('E_INTERNAL', `/proc status has no ${key} line`);
+  return v;
+}
+
+function gone(pid: number, err: unknown): ScopeError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ESRCH' || code === 'ENOENT') {
+    return new ScopeError('E_TARGET_GONE', `process ${pid} has exited`, { cause: err, details: { pid } });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new ScopeError('E_PERMISSION', `process ${pid}: ${(err as Error).message}; run as root`, { cause: err });
+  }
+  return new ScopeError('E_INTERNAL', `opening process ${pid}: ${(err as Error).message}`, { cause: err });
+}

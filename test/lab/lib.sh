@@ -1,0 +1,81 @@
+# Shared helpers for the lab scripts. Sourced, never run.
+# Every function is idempotent: running the lab twice leaves the same state as running it once.
+
+LAB_DIR=${LAB_DIR:-/var/lib/scope-lab}
+LAB_LOG_DIR=${LAB_LOG_DIR:-/var/log/scope-lab}
+LAB_IMAGE=scope-lab-busybox
+# An image with no shell and no tools: only /bin/sleep (busybox under that name).
+LAB_NOSHELL_IMAGE=scope-lab-noshell
+LAB_LABEL=scope-lab=1
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds.
+wait_for() {
+  local what=$1 secs=$2; shift 2
+  local i
+  for ((i = 0; i < secs * 5; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  die "$what did not come up within ${secs}s (see $LAB_LOG_DIR)"
+}
+
+# start_daemon NAME COMMAND...: starts COMMAND detached from this shell, logging to LAB_LOG_DIR/NAME.log.
+# setsid so that the daemon outlives the script and is not hit by the caller's signals.
+start_daemon() {
+  local name=$1; shift
+  mkdir -p "$LAB_LOG_DIR"
+  log "starting $name"
+  setsid "$@" >>"$LAB_LOG_DIR/$name.log" 2>&1 </dev/null &
+}
+
+apt_install() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# skeleton ROOT: the directories and account files both lab images share.
+skeleton() {
+  local root=$1
+  mkdir -p "$root"/{bin,etc,proc,sys,dev,tmp,root,home/app,dev/shm,usr/lib}
+  chmod 1777 "$root/tmp" "$root/dev/shm"
+  printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\napp:x:1000:\nnogroup:x:65534:\n' >"$root/etc/group"
+  chown 1000:1000 "$root/home/app"
+}
+
+# build_noshell: the shell-less image's tree and tarball.
+build_noshell() {
+  local root=$LAB_DIR/noshell
+  [ -f "$LAB_DIR/noshell.tar" ] && return 0
+  log "building the shell-less root filesystem"
+  rm -rf "$root"
+  skeleton "$root"
+  cp /bin/busybox "$root/bin/sleep"
+  tar -C "$root" -cf "$LAB_DIR/noshell.tar.tmp" .
+  mv "$LAB_DIR/noshell.tar.tmp" "$LAB_DIR/noshell.tar"
+}
+
+# build_rootfs: a minimal root filesystem from Debian's static busybox, as RUNTIME-LAB.md describes.
+# A non-root user (uid 1000) is there for the ID-mapping cases.
+build_rootfs() {
+  local root=$LAB_DIR/rootfs
+  build_noshell
+  if [ -f "$LAB_DIR/busybox.tar" ]; then return 0; fi
+  log "building the busybox root filesystem"
+  rm -rf "$root"
+  skeleton "$root"
+  cp /bin/busybox "$root/bin/busybox"
+  chroot "$root" /bin/busybox --install -s /bin
+  tar -C "$root" -cf "$LAB_DIR/busybox.tar.tmp" .
+  mv "$LAB_DIR/busybox.tar.tmp" "$LAB_DIR/busybox.tar"
+}

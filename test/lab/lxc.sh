@@ -1,0 +1,53 @@
+# Classic LXC (liblxc's lxc-* tools) in the lab. Sourced by setup.sh.
+
+LXC_PATH=/var/lib/lxc
+# What an init (systemd, openrc) would mount and the lab's `sleep` does not: AppScope's dconf directory.
+LXC_SHM_ENTRY='lxc.mount.entry = tmpfs dev/shm tmpfs rw,nosuid,nodev,mode=1777,create=dir 0 0'
+
+start_lxc() {
+  apt_install lxc
+}
+
+# lxc_define NAME [TARBALL]: a container whose rootfs is a lab tree (busybox by default), with no network.
+lxc_define() {
+  local name=$1 dir=$LXC_PATH/$1 tarball=${2:-$LAB_DIR/busybox.tar}
+  if [ -f "$dir/config" ]; then
+    grep -qF "$LXC_SHM_ENTRY" "$dir/config" && return 0
+    # Made by an older lab without /dev/shm: add it, and restart the container if it runs.
+    echo "$LXC_SHM_ENTRY" >>"$dir/config"
+    lxc-stop -n "$name" -k >/dev/null 2>&1 || true
+    return 0
+  fi
+  log "lxc: defining $name"
+  mkdir -p "$dir/rootfs"
+  tar -C "$dir/rootfs" -xf "$tarball"
+  cat >"$dir/config" <<CONF
+lxc.uts.name = $name
+lxc.rootfs.path = dir:$dir/rootfs
+lxc.net.0.type = empty
+lxc.mount.auto = proc:mixed sys:ro
+lxc.init.cmd = /bin/sleep 1000000
+lxc.apparmor.profile = unconfined
+$LXC_SHM_ENTRY
+CONF
+}
+
+lxc_ensure_running() {
+  local name=$1
+  if [ "$(lxc-info -n "$name" -s -H 2>/dev/null)" != RUNNING ]; then
+    log "lxc: starting $name"
+    lxc-start -n "$name" -d
+    wait_for "lxc container $name" 30 lxc_has_pid "$name"
+  fi
+}
+
+lxc_has_pid() { [ -n "$(lxc-info -n "$1" -p -H 2>/dev/null)" ]; }
+
+lxc_fixtures() {
+  lxc_define lab-lxc
+  lxc_ensure_running lab-lxc
+  lxc_define lab-lxc-noshell "$LAB_DIR/noshell.tar"
+  lxc_ensure_running lab-lxc-noshell
+  # Defined, never started: resolving it must give E_NOT_RUNNING.
+  lxc_define lab-lxc-stopped
+}

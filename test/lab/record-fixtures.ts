@@ -1,0 +1,178 @@
+/**
+ * Records what the lab's real daemons answer to the requests the adapters make, into
+ * fixtures/<runtime>/<scenario>.json, for the unit tests' replay servers. Run with the lab up:
+ *   npm run build && node dist/test/lab/record-fixtures.js [docker|podman|lxd|containerd ...]
+ * HTTP APIs are recorded through a proxy in front of the real socket, so the paths are exactly those
+ * the client libraries send; containerd's gRPC answers through a recording client.
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContainerdClient } from '../../adapters/containerd/client';
+import { CtrRuntime } from '../../adapters/containerd/ctr';
+import { NerdctlRuntime } from '../../adapters/containerd/nerdctl';
+import { DockerRuntime } from '../../adapters/docker/docker';
+import { ClassicLxc } from '../../adapters/lxc/classic';
+import { LxcRuntime } from '../../adapters/lxc/lxc';
+import { LxdClient } from '../../adapters/lxc/lxd-client';
+import { PodmanRuntime } from '../../adapters/podman/podman';
+import type { GrpcExchange } from '../support/grpc-replay';
+import { FIXTURES, type Exchange } from '../support/replay';
+
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+
+/** A unix-socket HTTP proxy in front of `real` that keeps every exchange. */
+async function recordingProxy(real: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'record-'));
+  const socketPath = join(dir, 'api.sock');
+  let exchanges: Exchange[] = [];
+  const server = createServer((req, res) => {
+    const upstream = request({ socketPath: real, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      const chunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => chunks.push(c));
+      up.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        exchanges.push({ method: req.method!, path: req.url!.replace(/^\/v[0-9.]+\/(?!libpod)/, '/'), status: up.statusCode!,
+          contentType: up.headers['content-type'], headers: pick(up.headers, ['libpod-api-version']), body });
+        res.writeHead(up.statusCode!, up.headers).end(body);
+      });
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(socketPath, r));
+  return {
+    socketPath,
+    take: () => { const e = exchanges; exchanges = []; return e; },
+    close: () => { server.close(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+function pick(headers: Record<string, unknown>, names: string[]): Record<string, string> | undefined {
+  const out = Object.fromEntries(names.filter((n) => headers[n]).map((n) => [n, String(headers[n])]));
+  return Object.keys(out).length ? out : undefined;
+}
+
+function save(runtime: string, scenario: string, from: string, exchanges: unknown[]): void {
+  mkdirSync(join(FIXTURES, runtime), { recursive: true });
+  writeFileSync(join(FIXTURES, runtime, `${scenario}.json`), JSON.stringify({ recordedFrom: from, exchanges }, null, 2) + '\n');
+  process.stdout.write(`recorded ${runtime}/${scenario}: ${exchanges.length} exchanges\n`);
+}
+
+/** Containers created (never started) until two IDs share a first character; returns the prefix and a cleanup. */
+function ambiguousPrefix(tool: 'docker' | 'podman'): { prefix: string; cleanup: () => void } {
+  const made: string[] = [];
+  const shared = () => {
+    const first = sh(tool, ['ps', '-aq', '--no-trunc']).split('\n').filter(Boolean).map((i) => i[0]);
+    return first.find((c, i) => first.indexOf(c) !== i);
+  };
+  while (!shared() && made.length < 17) made.push(sh(tool, ['create', '--label', 'scope-lab=1', 'scope-lab-busybox', '/bin/true']));
+  return { prefix: shared()!, cleanup: () => { if (made.length) sh(tool, ['rm', ...made]); } };
+}
+
+async function recordDockerApi(runtime: 'docker' | 'podman', real: string, container: string, stopped: string): Promise<void> {
+  const proxy = await recordingProxy(real);
+  const adapter = runtime === 'docker'
+    ? new DockerRuntime({ DOCKER_HOST: `unix://${proxy.socketPath}` }, {})
+    : new PodmanRuntime({ CONTAINER_HOST: `unix://${proxy.socketPath}` }, {});
+  const from = `${runtime} ${sh(runtime, ['version', '-f', '{{.Server.Version}}'])} (lab)`;
+  const record = async (scenario: string, fn: () => Promise<unknown>) => {
+    proxy.take();
+    await fn().catch(() => undefined);
+    save(runtime, scenario, from, proxy.take());
+  };
+  const id = sh(runtime, ['inspect', '-f', '{{.Id}}', container]);
+  const amb = ambiguousPrefix(runtime);
+  try {
+    await record('probe', () => adapter.probe());
+    await record('list', () => adapter.list());
+    await record('resolve-name', () => adapter.resolve(container));
+    await record('resolve-full-id', () => adapter.resolve(id));
+    await record('resolve-prefix', () => adapter.resolve(id.slice(0, 6)));
+    await record('resolve-ambiguous', () => adapter.resolve(amb.prefix));
+    await record('resolve-unknown', () => adapter.resolve('no-such-container'));
+    await record('resolve-stopped', () => adapter.resolve(stopped));
+  } finally {
+    amb.cleanup();
+    proxy.close();
+  }
+}
+
+async function recordLxd(): Promise<void> {
+  const proxy = await recordingProxy('/var/lib/lxd/unix.socket');
+  const adapter = new LxcRuntime(new LxdClient(proxy.socketPath), new ClassicLxc('/nonexistent-lxcpath'));
+  const from = `lxd ${sh('lxd', ['--version'])} (lab)`;
+  const record = async (scenario: string, fn: () => Promise<unknown>) => {
+    proxy.take();
+    await fn().catch(() => undefined);
+    save('lxd', scenario, from, proxy.take());
+  };
+  try {
+    await record('probe', () => adapter.probe());
+    await record('list', () => adapter.list());
+    await record('resolve-name', () => adapter.resolve('lab-lxd'));
+    await record('resolve-unknown', () => adapter.resolve('no-such-container'));
+    await record('resolve-stopped', () => adapter.resolve('lab-lxd-stopped'));
+  } finally {
+    proxy.close();
+  }
+}
+
+/** A containerd client that keeps every call with its answer. */
+class RecordingClient extends ContainerdClient {
+  exchanges: GrpcExchange[] = [];
+  protected override async call<T>(service: GrpcExchange['service'], method: string, namespace: string, req: object): Promise<T> {
+    try {
+      const response = await super.call<T>(service, method, namespace, req);
+      this.exchanges.push({ service, method, namespace, request: req, response });
+      return response;
+    } catch (err) {
+      const cause = (err as { cause?: { code: number; details: string } }).cause;
+      this.exchanges.push({ service, method, namespace, request: req, error: { code: cause!.code, details: cause!.details } });
+      throw err;
+    }
+  }
+}
+
+async function recordContainerd(): Promise<void> {
+  const client = new RecordingClient('/run/containerd/containerd.sock');
+  const ctr = new CtrRuntime(client, 'default');
+  const nerdctl = new NerdctlRuntime(client, 'default');
+  const from = `containerd ${sh('containerd', ['--version']).split(' ')[2]} (lab)`;
+  const nerdId = sh('ctr', ['-n', 'default', 'containers', 'ls', '-q', 'labels."nerdctl/name"==lab-nerd']);
+  const record = async (scenario: string, fn: () => Promise<unknown>) => {
+    client.exchanges = [];
+    await fn().catch(() => undefined);
+    save('containerd', scenario, from, client.exchanges);
+  };
+  await record('probe', () => ctr.probe());
+  await record('ctr-list', () => ctr.list());
+  await record('ctr-resolve-id', () => ctr.resolve('lab-ctr'));
+  await record('ctr-resolve-prefix', () => ctr.resolve(nerdId.slice(0, 10)));
+  await record('ctr-resolve-unknown', () => ctr.resolve('no-such-container'));
+  await record('ctr-resolve-stopped', () => ctr.resolve('lab-ctr-stopped'));
+  await record('nerdctl-list', () => nerdctl.list());
+  await record('nerdctl-resolve-name', () => nerdctl.resolve('lab-nerd'));
+  await record('nerdctl-resolve-prefix', () => nerdctl.resolve(nerdId.slice(0, 8)));
+  await record('nerdctl-resolve-unknown', () => nerdctl.resolve('no-such-container'));
+  client.close();
+}
+
+const RECORDERS: Record<string, () => Promise<void>> = {
+  docker: () => recordDockerApi('docker', '/var/run/docker.sock', 'lab-web', 'lab-stopped'),
+  podman: () => recordDockerApi('podman', '/run/podman/podman.sock', 'lab-pod-userns', 'lab-pod-stopped'),
+  lxd: recordLxd,
+  containerd: recordContainerd,
+};
+
+async function main(): Promise<void> {
+  const which = process.argv.slice(2);
+  for (const name of which.length ? which : Object.keys(RECORDERS)) await RECORDERS[name]();
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack ?? err}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The runtime lab: installs and starts the container runtimes scope-engine's tests talk to, and the
+# fixture containers those tests use. Run as root on Debian 12. Idempotent.
+#   bash test/lab/setup.sh            # every runtime
+#   LAB_RUNTIMES="docker podman" bash test/lab/setup.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/docker.sh"
+. "$here/containerd.sh"
+. "$here/podman.sh"
+. "$here/lxc.sh"
+. "$here/lxd.sh"
+. "$here/go-plugin.sh"
+
+[ "$(id -u)" = 0 ] || die "the lab must run as root"
+# docker first: the containerd image is imported from it.
+runtimes=${LAB_RUNTIMES:-docker containerd podman lxc lxd go_plugin}
+
+apt_install busybox-static uidmap procps
+build_rootfs
+for rt in $runtimes; do
+  "start_$rt"
+  "${rt}_fixtures"
+done
+log "ready: $runtimes"
