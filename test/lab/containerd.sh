@@ -8,8 +8,9 @@ containerd_up() { ctr version; }
 start_containerd() {
   apt_install containerd runc
   if containerd_up >/dev/null 2>&1; then return 0; fi
+  clear_stale containerd_up /run/containerd/containerd.sock /run/containerd/containerd.sock.ttrpc
   start_daemon containerd containerd
-  wait_for containerd 60 containerd_up
+  wait_for_daemon containerd 60 containerd_up
 }
 
 # ctr_ensure_running IMAGE ID ARGS...: a container ID with a running task, made by `ctr run -d ARGS... IMAGE ID`.

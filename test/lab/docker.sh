@@ -5,18 +5,22 @@ docker_up() { docker version --format '{{.Server.Version}}'; }
 start_docker() {
   apt_install docker.io
   if docker_up >/dev/null 2>&1; then return 0; fi
+  clear_stale containerd_up /run/containerd/containerd.sock /run/containerd/containerd.sock.ttrpc
+  clear_stale docker_up /var/run/docker.sock /var/run/docker.pid
   # No CAP_SYS_RESOURCE here: containers must not ask for rlimits above ours.
   # No bridge network can be made here, so containers run with no network at all.
   start_daemon dockerd dockerd --iptables=false --ip6tables=false --bridge=none \
     --default-ulimit nofile=1024:1024 --default-ulimit nproc=1024:1024
-  wait_for dockerd 60 docker_up
+  wait_for_daemon dockerd 60 docker_up
 }
 
 # cli_ensure_running TOOL NAME ARGS...: a running container NAME made with `TOOL run -d ARGS...`
 # (docker and podman take the same words).
 cli_ensure_running() {
   local tool=$1 name=$2; shift 2
-  if [ "$("$tool" inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = true ]; then return 0; fi
+  local pid
+  pid=$("$tool" inspect -f '{{if .State.Running}}{{.State.Pid}}{{end}}' "$name" 2>/dev/null) || true
+  if lab_sleep_alive "$pid"; then return 0; fi
   "$tool" rm -f "$name" >/dev/null 2>&1 || true
   log "$tool: starting $name"
   "$tool" run -d --name "$name" --label "$LAB_LABEL" "$@" >/dev/null

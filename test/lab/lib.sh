@@ -24,11 +24,52 @@ wait_for() {
 
 # start_daemon NAME COMMAND...: starts COMMAND detached from this shell, logging to LAB_LOG_DIR/NAME.log.
 # setsid so that the daemon outlives the script and is not hit by the caller's signals.
+# Its PID goes to LAB_LOG_DIR/NAME.pid, for wait_for_daemon.
 start_daemon() {
   local name=$1; shift
   mkdir -p "$LAB_LOG_DIR"
   log "starting $name"
   setsid "$@" >>"$LAB_LOG_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$LAB_LOG_DIR/$name.pid"
+}
+
+# wait_for_daemon NAME SECONDS COMMAND...: wait_for, but a daemon that exits stops the wait at once,
+# and either failure shows the end of the daemon's log (CI keeps only what the lab printed).
+wait_for_daemon() {
+  local name=$1 secs=$2; shift 2
+  local pid i
+  pid=$(cat "$LAB_LOG_DIR/$name.pid")
+  for ((i = 0; i < secs * 5; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || daemon_failed "$name" "exited before it answered"
+    sleep 0.2
+  done
+  daemon_failed "$name" "did not answer within ${secs}s"
+}
+
+daemon_failed() {
+  log "the last lines of $LAB_LOG_DIR/$1.log:"
+  tail -n 15 "$LAB_LOG_DIR/$1.log" >&2 || true
+  die "$1 $2"
+}
+
+# clear_stale CHECK SOCKET [FILE...]: when SOCKET exists but the command CHECK gets no answer through
+# it, removes SOCKET and the FILEs. A daemon killed with SIGKILL (as at the end of a session) leaves its
+# socket and pid file behind, and its successors trip over them: dockerd, seeing a socket at
+# /run/containerd/containerd.sock, dials it instead of starting its own containerd, and gives up.
+clear_stale() {
+  local check=$1 sock=$2; shift 2
+  [ -e "$sock" ] || return 0
+  "$check" >/dev/null 2>&1 && return 0
+  log "removing $sock, left by a daemon that no longer answers"
+  rm -f "$sock" "$@"
+}
+
+# lab_sleep_alive PID: PID is a lab container's `/bin/sleep 1000000`. A runtime's word is not enough:
+# podman, whose conmon was SIGKILLed with its container (as at the end of a session), still reports the
+# container running with its dead PID.
+lab_sleep_alive() {
+  [ -n "$1" ] && [ "$1" != 0 ] && [ "$({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null)" = "/bin/sleep 1000000 " ]
 }
 
 apt_install() {

@@ -8,7 +8,7 @@ start_lxd() {
   apt_install lxd
   if ! lxd_up >/dev/null 2>&1; then
     start_daemon lxd lxd --group root
-    wait_for lxd 60 lxd_up
+    wait_for_daemon lxd 60 lxd_up
   fi
   # `lxd init --auto` wants a bridge; this machine cannot make one. A dir pool and a root disk suffice.
   if ! lxc storage show default >/dev/null 2>&1; then

@@ -25,7 +25,7 @@ start_podman() {
   mkdir -p /run/podman
   rm -f "$PODMAN_SOCKET"
   start_daemon podman-service podman system service --time=0 "unix://$PODMAN_SOCKET"
-  wait_for "podman API service" 60 podman_up
+  wait_for_daemon podman-service 60 podman_up
 }
 
 podman_ensure_running() { cli_ensure_running podman "$@"; }
