@@ -6,7 +6,8 @@ start_docker() {
   apt_install docker.io
   if docker_up >/dev/null 2>&1; then return 0; fi
   clear_stale containerd_up /run/containerd/containerd.sock /run/containerd/containerd.sock.ttrpc
-  clear_stale docker_up /var/run/docker.sock /var/run/docker.pid
+  clear_stale_pidfile /var/run/docker.pid dockerd
+  clear_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
   # No CAP_SYS_RESOURCE here: containers must not ask for rlimits above ours.
   # No bridge network can be made here, so containers run with no network at all.
   start_daemon dockerd dockerd --iptables=false --ip6tables=false --bridge=none \

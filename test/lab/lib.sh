@@ -72,6 +72,16 @@ lab_sleep_alive() {
   [ -n "$1" ] && [ "$1" != 0 ] && [ "$({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null)" = "/bin/sleep 1000000 " ]
 }
 
+# clear_stale_pidfile FILE NAME: removes FILE unless the PID in it is a live process called NAME.
+# After SIGKILL the PID may already be another process's, and dockerd would wait for it as its containerd.
+clear_stale_pidfile() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 0
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] && return 0
+  log "removing $1, whose PID $pid is not a $2"
+  rm -f "$1"
+}
+
 apt_install() {
   local missing=()
   local pkg
