@@ -8,7 +8,7 @@ import { ScopeError } from './errors';
 
 export interface ToolOptions {
   timeoutMs?: number;
-  env?: NodeJS.ProcessEnv;
+  env?: Readonly<Record<string, string | undefined>>;
   /** Said after "CMD: not found", e.g. "apt-get install lxc". */
   installHint?: string;
 }

@@ -14,7 +14,8 @@ export interface ClassicContainer {
 }
 
 export class ClassicLxc {
-  constructor(readonly lxcpath: string) {}
+  /** `env` is the environment the tools run in (their PATH): the engine's, or a test's. */
+  constructor(readonly lxcpath: string, private readonly env?: Readonly<Record<string, string | undefined>>) {}
 
   async version(): Promise<string> {
     return (await this.run('lxc-info', ['--version'])).trim();
@@ -43,6 +44,6 @@ export class ClassicLxc {
   }
 
   private run(cmd: string, args: string[]): Promise<string> {
-    return runTool(cmd, args, { installHint: 'apt-get install lxc' });
+    return runTool(cmd, args, { env: this.env, installHint: 'apt-get install lxc' });
   }
 }

@@ -12,6 +12,6 @@ register({
     const env = ctx.container.resolve<Env>(Env);
     const project = typeof ctx.options.project === 'string' ? ctx.options.project : undefined;
     const lxcpath = (typeof ctx.options.lxcpath === 'string' && ctx.options.lxcpath) || env.SCOPE_ENGINE_LXCPATH || DEFAULT_LXCPATH;
-    return new LxcRuntime(LxdClient.find(env, project), new ClassicLxc(lxcpath));
+    return new LxcRuntime(LxdClient.find(env, project), new ClassicLxc(lxcpath, env));
   },
 });

@@ -1,13 +1,13 @@
 /**
  * Records what the lab's real daemons answer to the requests the adapters make, into
  * fixtures/<runtime>/<scenario>.json, for the unit tests' replay servers. Run with the lab up:
- *   npm run build && node dist/test/lab/record-fixtures.js [docker|podman|lxd|containerd ...]
+ *   npm run build && node dist/test/lab/record-fixtures.js [docker|podman|lxd|lxc-classic|containerd ...]
  * HTTP APIs are recorded through a proxy in front of the real socket, so the paths are exactly those
  * the client libraries send; containerd's gRPC answers through a recording client.
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { LxdClient } from '../../adapters/lxc/lxd-client';
 import { PodmanRuntime } from '../../adapters/podman/podman';
 import type { GrpcExchange } from '../support/grpc-replay';
 import { FIXTURES, type Exchange } from '../support/replay';
+import { toolStandIns } from '../support/tools';
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
 
@@ -120,6 +121,29 @@ async function recordLxd(): Promise<void> {
   }
 }
 
+/** Classic LXC's API is its tools: each call of lxc-ls and lxc-info is recorded by tool-replay. */
+async function recordClassicLxc(): Promise<void> {
+  const tools = toolStandIns(['lxc-ls', 'lxc-info']);
+  const file = join(tools.dir, 'exchanges.json');
+  const adapter = new LxcRuntime(undefined, new ClassicLxc('/var/lib/lxc',
+    { ...process.env, PATH: tools.dir, SCOPE_TOOL_RECORD: file, SCOPE_TOOL_REAL_PATH: process.env.PATH }));
+  const from = `lxc ${sh('lxc-info', ['--version'])} (lab)`;
+  const record = async (scenario: string, fn: () => Promise<unknown>) => {
+    rmSync(file, { force: true });
+    await fn().catch(() => undefined);
+    save('lxc-classic', scenario, from, JSON.parse(readFileSync(file, 'utf8')));
+  };
+  try {
+    await record('probe', () => adapter.probe());
+    await record('list', () => adapter.list());
+    await record('resolve-name', () => adapter.resolve('lab-lxc'));
+    await record('resolve-unknown', () => adapter.resolve('no-such-container'));
+    await record('resolve-stopped', () => adapter.resolve('lab-lxc-stopped'));
+  } finally {
+    tools.remove();
+  }
+}
+
 /** A containerd client that keeps every call with its answer. */
 class RecordingClient extends ContainerdClient {
   exchanges: GrpcExchange[] = [];
@@ -164,6 +188,7 @@ const RECORDERS: Record<string, () => Promise<void>> = {
   docker: () => recordDockerApi('docker', '/var/run/docker.sock', 'lab-web', 'lab-stopped'),
   podman: () => recordDockerApi('podman', '/run/podman/podman.sock', 'lab-pod-userns', 'lab-pod-stopped'),
   lxd: recordLxd,
+  'lxc-classic': recordClassicLxc,
   containerd: recordContainerd,
 };
 
