@@ -48,6 +48,19 @@
       ]
     },
     {
+      "target_name": "scope-plugin-launch",
+      "type": "executable",
+      "sources": [
+        "src/plugin-launch.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra",
+        "-std=gnu11",
+        "-O2"
+      ]
+    },
+    {
       "target_name": "scope-probe",
       "type": "executable",
       "sources": [

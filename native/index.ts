@@ -38,13 +38,26 @@ export function native(): Binding {
   return binding;
 }
 
-let helper: string | undefined;
+const executables = new Map<string, string>();
+
+function executable(file: string, what: string): string {
+  let path = executables.get(file);
+  if (!path) {
+    path = findBuilt(file, what, (p) => {
+      accessSync(p, constants.X_OK);
+      return p;
+    });
+    executables.set(file, path);
+  }
+  return path;
+}
 
 /** The path of the scope-exec helper executable. */
 export function execHelperPath(): string {
-  helper ??= findBuilt('scope-exec', 'the exec helper', (path) => {
-    accessSync(path, constants.X_OK);
-    return path;
-  });
-  return helper;
+  return executable('scope-exec', 'the exec helper');
+}
+
+/** The path of scope-plugin-launch, which ties a plugin's life to the engine's. */
+export function pluginLauncherPath(): string {
+  return executable('scope-plugin-launch', 'the plugin launcher');
 }

@@ -3,11 +3,12 @@
  * its handshake line read within the start timeout, its stderr logged and its tail kept for error
  * messages, and its end: Shutdown asked by the caller, then SIGKILL 2 s later if it is still there,
  * the private directory (and the socket in it) removed. No zombie: Node reaps it; no orphan: the
- * engine's exit kills it.
+ * engine's exit kills it, and scope-plugin-launch has the kernel kill it when the engine is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { pluginLauncherPath } from '../../native/index';
 import { ScopeError } from '../errors';
 import { log } from '../log';
 import { pluginEnv, parseHandshake, type Handshake } from './handshake';
@@ -38,7 +39,9 @@ export class PluginProcess {
   private constructor(private readonly spec: PluginCommand) {
     // Short, so that the socket path fits in sun_path's 108 bytes whatever TMPDIR is.
     this.dir = mkdtempSync('/tmp/sep-');
-    this.child = spawn(spec.command, spec.args, {
+    const launcher = launcherFor(spec.name);
+    const [command, args] = launcher ? [launcher, [String(process.pid), spec.command, ...spec.args]] : [spec.command, spec.args];
+    this.child = spawn(command, args, {
       env: { ...process.env, ...spec.env, ...pluginEnv(this.dir) },
       // stdin stays a pipe the engine never writes: its end tells an SDK plugin the engine is gone.
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -132,5 +135,15 @@ export class PluginProcess {
           `before its handshake${this.stderrTail()}`));
       });
     });
+  }
+}
+
+/** scope-plugin-launch, or nothing (with a warning) when the native core is not built. */
+function launcherFor(plugin: string): string | undefined {
+  try {
+    return pluginLauncherPath();
+  } catch {
+    log('warn', 'engine', `scope-plugin-launch is not built: plugin ${plugin} would outlive an engine killed by SIGKILL`);
+    return undefined;
   }
 }

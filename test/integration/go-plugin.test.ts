@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, json } from '../support/cli';
+import { CLI, cli, json } from '../support/cli';
 import { requireRuntime, tool } from '../support/lab';
 
 /**
@@ -50,4 +52,44 @@ describe('a Go plugin on hashicorp/go-plugin 1.0.1 (built by the lab)', function
     expect(r.stderr).to.match(/scope-engine\[plugin go-cgroup\] DEBUG plugin address/);
     expect(readdirSync('/tmp').filter((d) => d.startsWith('sep-') && !before.includes(d))).to.deep.equal([]);
   });
+
+  it('dies with an engine killed by SIGKILL (go-plugin itself would leave it running)', async () => {
+    // An engine that loads the plugin, says so, and waits to be killed.
+    const library = join(CLI, '..', '..', 'index.js');
+    const engine = spawn(process.execPath, ['-e', `
+      require('reflect-metadata');
+      require(${JSON.stringify(library)}).createEngine({ plugins: [${JSON.stringify(plugins)}], env: { ...process.env, SCOPE_ENGINE_PLUGINS: '' } })
+        .then((e) => e.runtime('go-cgroup').probe()).then(() => process.stdout.write('ready\\n'));
+      setInterval(() => {}, 60000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await once(engine.stdout!, 'data');
+      const plugin = childrenOf(engine.pid!).find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'go-cgroup');
+      expect(plugin, 'the plugin runs as a child of the engine').to.be.a('number');
+      engine.kill('SIGKILL');
+      // The kernel's SIGKILL comes at once; 5 s is room for a loaded machine, not a measure.
+      for (let i = 0; i < 50 && existsSync(`/proc/${plugin}`) && !isZombie(plugin!); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(`/proc/${plugin}`) && !isZombie(plugin!), `plugin PID ${plugin} still running`).to.equal(false);
+    } finally {
+      engine.kill('SIGKILL');
+    }
+  });
 });
+
+/** The PIDs whose parent is `ppid`, from /proc. */
+function childrenOf(ppid: number): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]) === ppid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').startsWith('Z');
+  } catch {
+    return true;
+  }
+}
