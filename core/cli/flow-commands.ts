@@ -33,7 +33,9 @@ container's namespaces as that user, given the target's PID as the container num
 
 The default payload is scope-probe: every second it reports the target's state, CPU, memory, open
 files, sockets and children, as one JSON line, to stdout (with run in the foreground) and to
-<install dir>/scope-probe.<pid>.jsonl. It honours detach/reattach and answers ipc status.
+<install dir>/scope-probe.<pid>.jsonl. Past 1 MiB (--max-bytes N) that file becomes .jsonl.1, replacing
+the one before, so a probe left running never fills the container's disk. It honours
+detach/reattach and answers ipc status.
 
 Examples:
   scope-engine run --runtime podman web                 # watch web's main process; Ctrl-C stops

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,14 +28,28 @@
 static volatile sig_atomic_t stop = 0;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
+/* A probe left running for months must not fill the container's disk: past this size the report
+ * becomes <report>.1 (replacing the one before) and a new one starts, as logrotate's `rotate 1`. */
+#define DEFAULT_MAX_BYTES (1L << 20)
+
 static void usage(void) {
-  fprintf(stderr, "usage: scope-probe --pid PID --dir DIR [--period-ms MS] [--count N]\n"
+  fprintf(stderr, "usage: scope-probe --pid PID --dir DIR [--period-ms MS] [--count N] [--max-bytes N]\n"
                   "Started by `scope-engine run` inside a container; see `scope-engine run --help`.\n");
   exit(2);
 }
 
 static void append_report(struct probe_state *s, const char *line, int n) {
   int fd = open(s->report_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size + n > s->max_bytes) {
+    char old[sizeof s->report_path + 2];
+    snprintf(old, sizeof old, "%s.1", s->report_path);
+    close(fd);
+    fd = -1;
+    if (rename(s->report_path, old) == 0) {
+      fd = open(s->report_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    }
+  }
   if (fd >= 0) {
     if (write(fd, line, (size_t)n) != n) { /* a full disk loses a line, not the probe */ }
     close(fd);
@@ -62,6 +77,7 @@ static int take_lock(const struct probe_state *s) {
 int main(int argc, char **argv) {
   struct probe_state s = {0};
   s.period_ms = 1000;
+  s.max_bytes = DEFAULT_MAX_BYTES;
   s.attached = true;
   long count = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -69,11 +85,12 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--dir") == 0) s.dir = argv[i + 1];
     else if (strcmp(argv[i], "--period-ms") == 0) s.period_ms = atol(argv[i + 1]);
     else if (strcmp(argv[i], "--count") == 0) count = atol(argv[i + 1]);
+    else if (strcmp(argv[i], "--max-bytes") == 0) s.max_bytes = atol(argv[i + 1]);
     else usage();
   }
   const char *env_period = getenv("SCOPE_PROBE_PERIOD_MS");
   if (env_period && atol(env_period) > 0) s.period_ms = atol(env_period);
-  if (s.pid <= 0 || !s.dir || s.period_ms < STEP_MS) usage();
+  if (s.pid <= 0 || !s.dir || s.period_ms < STEP_MS || s.max_bytes <= 0) usage();
   snprintf(s.report_path, sizeof s.report_path, "%s/scope-probe.%d.jsonl", s.dir, (int)s.pid);
   if (take_lock(&s) < 0) return 3;
   signal(SIGPIPE, SIG_IGN);

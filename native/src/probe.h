@@ -13,6 +13,7 @@ struct probe_state {
   const char *dir;        /* where the report file is */
   char report_path[4096];
   long period_ms;
+  long max_bytes;         /* the report's size before it is rotated */
   bool attached;          /* false between a detach and a reattach */
   unsigned long reports;  /* JSON lines written */
   unsigned long ipc_requests;

@@ -160,4 +160,21 @@ describe('run in the foreground (real docker)', function () {
     const pid = await hostPid('docker', 'lab-app');
     expect(statSync(`/proc/${pid}/root/tmp/scope-engine/0.1.0/scope-probe`).uid).to.equal(1000);
   });
+
+  it('the probe rotates its report past --max-bytes, keeping one older file', async () => {
+    await reset('docker', 'lab-app');
+    // A report line is about 200 bytes: 30 of them rotate the file a few times.
+    const r = await cli(['--json', 'run', '--runtime', 'docker', 'lab-app', '--', '{install}/scope-probe', '--pid', '{pid}',
+      '--dir', '{install}', '--period-ms', '50', '--count', '30', '--max-bytes', '1500'], env);
+    expect(r.code, r.stderr).to.equal(0);
+    const [first, ...streamed] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const report = `/proc/${await hostPid('docker', 'lab-app')}/root${first.install.dir}/scope-probe.${first.target.nsPid}.jsonl`;
+    const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [current, older] = [lines(report), lines(`${report}.1`)];
+    expect(statSync(report).size).to.be.at.most(1500);
+    expect(statSync(`${report}.1`).size).to.be.at.most(1500);
+    // The newest reports, in order, end the current file; the oldest are gone.
+    expect([...older, ...current].slice(-current.length - older.length)).to.deep.equal(streamed.slice(-current.length - older.length));
+    expect(current.length + older.length).to.be.below(streamed.length);
+  });
 });
