@@ -73,12 +73,16 @@ lab_sleep_alive() {
 }
 
 # clear_stale_pidfile FILE NAME: removes FILE unless the PID in it is a live process called NAME.
-# After SIGKILL the PID may already be another process's, and dockerd would wait for it as its containerd.
+# After SIGKILL the PID may already be another process's, and dockerd would wait for it as its
+# containerd; or it may still be the killed daemon, a zombie not yet reaped.
 clear_stale_pidfile() {
   local pid
   pid=$(cat "$1" 2>/dev/null) || return 0
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] && return 0
-  log "removing $1, whose PID $pid is not a $2"
+  # The third field of /proc/PID/stat is the state; Z is a zombie.
+  if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+    return 0
+  fi
+  log "removing $1, whose PID $pid is not a live $2"
   rm -f "$1"
 }
 
