@@ -5,10 +5,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Ajv from 'ajv';
 import { ScopeError } from '../errors';
 import { PACKAGE_ROOT } from '../paths';
-import schema from './payload.schema.json';
+import { schemaValidators } from '../schemas';
 
 export const BUILTIN_PAYLOAD_DIR = join(PACKAGE_ROOT, 'native', 'payload');
 
@@ -31,8 +30,6 @@ export interface Payload {
   hash: string;
 }
 
-let validate: ReturnType<Ajv['compile']> | undefined;
-
 export function loadPayload(dir = BUILTIN_PAYLOAD_DIR): Payload {
   const manifestPath = join(dir, 'payload.json');
   let doc: any;
@@ -41,7 +38,7 @@ export function loadPayload(dir = BUILTIN_PAYLOAD_DIR): Payload {
   } catch (err) {
     throw new ScopeError('E_PAYLOAD', `payload manifest ${manifestPath}: ${(err as Error).message}`, { cause: err });
   }
-  validate ??= new Ajv({ allErrors: true }).compile(schema);
+  const validate = schemaValidators().payload;
   if (!validate(doc)) {
     const why = validate.errors!.map((e) => `${e.instancePath || 'the top level'} ${e.message}`).join('; ');
     throw new ScopeError('E_PAYLOAD', `payload manifest ${manifestPath}: ${why}`);

@@ -3,9 +3,9 @@
  * is loaded, with the file, the entry and the fault in the message.
  */
 import { readFileSync } from 'node:fs';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { ScopeError } from '../errors';
-import schema from './plugins.schema.json';
+import { schemaValidators } from '../schemas';
 
 /** A plugins file to read and what put it on the list (shown by `scope-engine runtimes`). */
 export interface PluginFile {
@@ -41,29 +41,6 @@ export type PluginEntry = BuiltinEntry | ModuleEntry | CommandEntry;
 /** The entry kinds, told apart by the one key that names what to load. */
 const KINDS = ['builtin', 'module', 'command'] as const;
 
-interface Validators {
-  file: ValidateFunction;
-  entry: Record<(typeof KINDS)[number], ValidateFunction>;
-}
-let compiled: Validators | undefined;
-
-/** The schema's validators, compiled on first use (compiling costs tens of milliseconds). */
-function validators(): Validators {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: true });
-    ajv.addSchema(schema);
-    compiled = {
-      file: ajv.compile({ $ref: `${schema.$id}#` }),
-      entry: {
-        builtin: ajv.compile({ $ref: `${schema.$id}#/definitions/builtin` }),
-        module: ajv.compile({ $ref: `${schema.$id}#/definitions/module` }),
-        command: ajv.compile({ $ref: `${schema.$id}#/definitions/command` }),
-      },
-    };
-  }
-  return compiled;
-}
-
 /** Reads every file in order and returns their entries; refuses duplicate names across files. */
 export function readPluginFiles(files: PluginFile[]): PluginEntry[] {
   const entries: PluginEntry[] = [];
@@ -98,7 +75,8 @@ export function readPluginFile(file: PluginFile): PluginEntry[] {
     throw new ScopeError('E_PLUGIN_CONFIG', `plugins file ${file.path}: not valid JSON: ${(err as Error).message}`,
       { cause: err, details: { file: file.path } });
   }
-  const { file: validateFile, entry: validateEntry } = validators();
+  const { pluginsFile: validateFile, pluginsBuiltin, pluginsModule, pluginsCommand } = schemaValidators();
+  const validateEntry = { builtin: pluginsBuiltin, module: pluginsModule, command: pluginsCommand };
   if (!validateFile(doc)) {
     throw new ScopeError('E_PLUGIN_CONFIG', `plugins file ${file.path}: ${describe(validateFile.errors)}`,
       { details: { file: file.path } });
