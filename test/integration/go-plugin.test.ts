@@ -62,7 +62,10 @@ describe('a Go plugin on hashicorp/go-plugin 1.0.1 (built by the lab)', function
         .then((e) => e.runtime('go-cgroup').probe()).then(() => process.stdout.write('ready\\n'));
       setInterval(() => {}, 60000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
-      await once(engine.stdout!, 'data');
+      await new Promise((resolve, reject) => {
+        engine.stdout!.once('data', resolve);
+        engine.once('exit', (code) => reject(new Error(`the engine exited (${code}) before loading the plugin`)));
+      });
       const plugin = childrenOf(engine.pid!).find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'go-cgroup');
       expect(plugin, 'the plugin runs as a child of the engine').to.be.a('number');
       engine.kill('SIGKILL');
