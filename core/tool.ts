@@ -4,11 +4,12 @@
  * else is what the command said. The error keeps the command's stderr, for callers that read it.
  */
 import { execFile } from 'node:child_process';
+import type { Env } from './env';
 import { ScopeError } from './errors';
 
 export interface ToolOptions {
   timeoutMs?: number;
-  env?: Readonly<Record<string, string | undefined>>;
+  env?: Env;
   /** Said after "CMD: not found", e.g. "apt-get install lxc". */
   installHint?: string;
 }

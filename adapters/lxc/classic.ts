@@ -2,6 +2,7 @@
  * Classic LXC through liblxc's own tools (lxc-ls, lxc-info) with -P LXCPATH. Its command socket
  * speaks raw C structs, no stable protocol, so the tools are the API. execFile, never a shell.
  */
+import type { Env } from '../../core/env';
 import { ScopeError } from '../../core/errors';
 import { runTool, type ToolError } from '../../core/tool';
 
@@ -15,7 +16,7 @@ export interface ClassicContainer {
 
 export class ClassicLxc {
   /** `env` is the environment the tools run in (their PATH): the engine's, or a test's. */
-  constructor(readonly lxcpath: string, private readonly env?: Readonly<Record<string, string | undefined>>) {}
+  constructor(readonly lxcpath: string, private readonly env?: Env) {}
 
   async version(): Promise<string> {
     return (await this.run('lxc-info', ['--version'])).trim();

@@ -5,10 +5,13 @@ CTR_NOSHELL_IMAGE=docker.io/library/$LAB_NOSHELL_IMAGE:latest
 
 containerd_up() { ctr version; }
 
+# Also called before dockerd starts: a stale socket here makes dockerd dial it instead of starting its own.
+clear_stale_containerd() { clear_stale containerd_up /run/containerd/containerd.sock /run/containerd/containerd.sock.ttrpc; }
+
 start_containerd() {
   apt_install containerd runc
   if containerd_up >/dev/null 2>&1; then return 0; fi
-  clear_stale containerd_up /run/containerd/containerd.sock /run/containerd/containerd.sock.ttrpc
+  clear_stale_containerd
   start_daemon containerd containerd
   wait_for_daemon containerd 60 containerd_up
 }

@@ -5,7 +5,7 @@ docker_up() { docker version --format '{{.Server.Version}}'; }
 start_docker() {
   apt_install docker.io
   if docker_up >/dev/null 2>&1; then return 0; fi
-  clear_stale containerd_up /run/containerd/containerd.sock /run/containerd/containerd.sock.ttrpc
+  clear_stale_containerd
   clear_stale_pidfile /var/run/docker.pid dockerd
   clear_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
   # No CAP_SYS_RESOURCE here: containers must not ask for rlimits above ours.

@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,17 @@ function save(runtime: string, scenario: string, from: string, exchanges: unknow
   process.stdout.write(`recorded ${runtime}/${scenario}: ${exchanges.length} exchanges\n`);
 }
 
+type RecordScenario = (scenario: string, fn: () => Promise<unknown>) => Promise<void>;
+
+/** Saves, per scenario, what `take` holds after the scenario's calls; `take` also empties it. */
+function recorder(runtime: string, from: string, take: () => unknown[]): RecordScenario {
+  return async (scenario, fn) => {
+    take();
+    await fn().catch(() => undefined);
+    save(runtime, scenario, from, take());
+  };
+}
+
 /** Containers created (never started) until two IDs share a first character; returns the prefix and a cleanup. */
 function ambiguousPrefix(tool: 'docker' | 'podman'): { prefix: string; cleanup: () => void } {
   const made: string[] = [];
@@ -78,12 +89,7 @@ async function recordDockerApi(runtime: 'docker' | 'podman', real: string, conta
   const adapter = runtime === 'docker'
     ? new DockerRuntime({ DOCKER_HOST: `unix://${proxy.socketPath}` }, {})
     : new PodmanRuntime({ CONTAINER_HOST: `unix://${proxy.socketPath}` }, {});
-  const from = `${runtime} ${sh(runtime, ['version', '-f', '{{.Server.Version}}'])} (lab)`;
-  const record = async (scenario: string, fn: () => Promise<unknown>) => {
-    proxy.take();
-    await fn().catch(() => undefined);
-    save(runtime, scenario, from, proxy.take());
-  };
+  const record = recorder(runtime, `${runtime} ${sh(runtime, ['version', '-f', '{{.Server.Version}}'])} (lab)`, proxy.take);
   const id = sh(runtime, ['inspect', '-f', '{{.Id}}', container]);
   const amb = ambiguousPrefix(runtime);
   try {
@@ -104,18 +110,8 @@ async function recordDockerApi(runtime: 'docker' | 'podman', real: string, conta
 async function recordLxd(): Promise<void> {
   const proxy = await recordingProxy('/var/lib/lxd/unix.socket');
   const adapter = new LxcRuntime(new LxdClient(proxy.socketPath), new ClassicLxc('/nonexistent-lxcpath'));
-  const from = `lxd ${sh('lxd', ['--version'])} (lab)`;
-  const record = async (scenario: string, fn: () => Promise<unknown>) => {
-    proxy.take();
-    await fn().catch(() => undefined);
-    save('lxd', scenario, from, proxy.take());
-  };
   try {
-    await record('probe', () => adapter.probe());
-    await record('list', () => adapter.list());
-    await record('resolve-name', () => adapter.resolve('lab-lxd'));
-    await record('resolve-unknown', () => adapter.resolve('no-such-container'));
-    await record('resolve-stopped', () => adapter.resolve('lab-lxd-stopped'));
+    await recordLxcScenarios(adapter, 'lab-lxd', recorder('lxd', `lxd ${sh('lxd', ['--version'])} (lab)`, proxy.take));
   } finally {
     proxy.close();
   }
@@ -127,21 +123,25 @@ async function recordClassicLxc(): Promise<void> {
   const file = join(tools.dir, 'exchanges.json');
   const adapter = new LxcRuntime(undefined, new ClassicLxc('/var/lib/lxc',
     { ...process.env, PATH: tools.dir, SCOPE_TOOL_RECORD: file, SCOPE_TOOL_REAL_PATH: process.env.PATH }));
-  const from = `lxc ${sh('lxc-info', ['--version'])} (lab)`;
-  const record = async (scenario: string, fn: () => Promise<unknown>) => {
+  const take = () => {
+    const exchanges = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
     rmSync(file, { force: true });
-    await fn().catch(() => undefined);
-    save('lxc-classic', scenario, from, JSON.parse(readFileSync(file, 'utf8')));
+    return exchanges;
   };
   try {
-    await record('probe', () => adapter.probe());
-    await record('list', () => adapter.list());
-    await record('resolve-name', () => adapter.resolve('lab-lxc'));
-    await record('resolve-unknown', () => adapter.resolve('no-such-container'));
-    await record('resolve-stopped', () => adapter.resolve('lab-lxc-stopped'));
+    await recordLxcScenarios(adapter, 'lab-lxc', recorder('lxc-classic', `lxc ${sh('lxc-info', ['--version'])} (lab)`, take));
   } finally {
     tools.remove();
   }
+}
+
+/** The scenarios both kinds of LXC are recorded in: NAME runs, NAME-stopped is stopped. */
+async function recordLxcScenarios(adapter: LxcRuntime, name: string, record: RecordScenario): Promise<void> {
+  await record('probe', () => adapter.probe());
+  await record('list', () => adapter.list());
+  await record('resolve-name', () => adapter.resolve(name));
+  await record('resolve-unknown', () => adapter.resolve('no-such-container'));
+  await record('resolve-stopped', () => adapter.resolve(`${name}-stopped`));
 }
 
 /** A containerd client that keeps every call with its answer. */
@@ -164,13 +164,13 @@ async function recordContainerd(): Promise<void> {
   const client = new RecordingClient('/run/containerd/containerd.sock');
   const ctr = new CtrRuntime(client, 'default');
   const nerdctl = new NerdctlRuntime(client, 'default');
-  const from = `containerd ${sh('containerd', ['--version']).split(' ')[2]} (lab)`;
   const nerdId = sh('ctr', ['-n', 'default', 'containers', 'ls', '-q', 'labels."nerdctl/name"==lab-nerd']);
-  const record = async (scenario: string, fn: () => Promise<unknown>) => {
+  const take = () => {
+    const exchanges = client.exchanges;
     client.exchanges = [];
-    await fn().catch(() => undefined);
-    save('containerd', scenario, from, client.exchanges);
+    return exchanges;
   };
+  const record = recorder('containerd', `containerd ${sh('containerd', ['--version']).split(' ')[2]} (lab)`, take);
   await record('probe', () => ctr.probe());
   await record('ctr-list', () => ctr.list());
   await record('ctr-resolve-id', () => ctr.resolve('lab-ctr'));

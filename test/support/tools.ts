@@ -5,7 +5,7 @@
 import { chmodSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadRecording } from './replay';
+import { FIXTURES, loadRecording } from './replay';
 import type { ToolExchange } from './tool-replay';
 
 const STAND_IN = join(__dirname, 'tool-replay.js');
@@ -29,7 +29,7 @@ export function toolStandIns(tools: string[]): { dir: string; remove: () => void
 export async function withRecordedTools<T>(runtime: string, scenario: string, tools: string[],
   fn: (env: Record<string, string>, exchanges: ToolExchange[]) => Promise<T>): Promise<T> {
   const stand = toolStandIns(tools);
-  const recording = join(__dirname, '..', '..', '..', 'fixtures', runtime, `${scenario}.json`);
+  const recording = join(FIXTURES, runtime, `${scenario}.json`);
   try {
     const env = { PATH: stand.dir, SCOPE_TOOL_REPLAY: recording };
     return await fn(env, loadRecording(runtime, scenario).exchanges as unknown as ToolExchange[]);
