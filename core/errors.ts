@@ -45,6 +45,11 @@ export const ErrorCodes = {
   E_PLUGIN_HANDSHAKE: 20,
   /** An out-of-process plugin did not finish its handshake, or answer a call, in time. */
   E_PLUGIN_TIMEOUT: 21,
+  /**
+   * The target's confinement (capabilities, seccomp filters, cgroups, limits, LSM label) could not
+   * be read or taken, so nothing was started: the message names the piece and why.
+   */
+  E_CONFINEMENT: 22,
   /** Joining the container's namespaces or taking its credentials failed. */
   E_NAMESPACE: 125,
   /** The program exists inside the container but could not be run. */

@@ -26,6 +26,17 @@ export async function openContainerTarget(engine: Engine, selector: string, ref:
   }
 }
 
+/**
+ * exec, run and attach refuse a paused container, as docker exec does: its processes are frozen,
+ * and so would be anything started in its cgroups. (The exec helper also checks the freezer
+ * itself, for adapters that do not report the state.)
+ */
+export function refusePaused(container: Container): void {
+  if (container.state === 'paused') {
+    throw new ScopeError('E_NOT_RUNNING', `container ${container.name} is paused; unpause it first`, { details: { container } });
+  }
+}
+
 /** Opens the container's target (see openContainerTarget), runs `fn` with it, and closes it whatever happens. */
 export async function withContainerTarget<T>(engine: Engine, selector: string, ref: string, pid: number | undefined,
   fn: (opened: OpenedTarget) => Promise<T>): Promise<T> {

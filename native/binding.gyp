@@ -38,13 +38,18 @@
       "sources": [
         "src/exec-helper.c",
         "src/exec-args.c",
-        "src/exec-tty.c"
+        "src/exec-tty.c",
+        "src/confine-read.c",
+        "src/confine-apply.c"
       ],
       "cflags": [
         "-Wall",
         "-Wextra",
         "-std=gnu11",
         "-O2"
+      ],
+      "ldflags": [
+        "-static"
       ]
     },
     {

@@ -1,7 +1,9 @@
 /**
  * Running a program inside a target's container through the scope-exec helper. The helper is an
  * ordinary child process, so stdio, exit codes and signals work as for any child; it inherits the
- * target's pidfd as fd 3 and reports its own failures and the program's PID on fd 4.
+ * target's pidfd as fd 3, reports its own failures and the program's PID on fd 4, and reads the
+ * program's environment from fd 5. The helper itself gets an empty environment: it runs on the
+ * host before entering, and nothing the container chose (LD_PRELOAD, ...) may reach it there.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,10 +17,12 @@ export interface ExecOptions {
   argv: string[];
   /** Namespaces to join; default: every one where the target differs from the engine. */
   namespaces?: Namespace[];
-  /** IDs as the container sees them; default root (0:0). */
+  /** IDs as the container sees them; default the target's own (uid, gid and groups), as docker exec uses the container's user. */
   uid?: number;
   gid?: number;
   groups?: number[];
+  /** Keep the engine's capabilities, no seccomp filter, no LSM label (docker exec --privileged). */
+  privileged?: boolean;
   /** Working directory inside the container; default /. */
   cwd?: string;
   /** Variables added to (or replacing) the target's own environment. */
@@ -48,31 +52,40 @@ interface HelperEvent {
   errno: number;
   code: string;
   value: number;
+  detail: string;
 }
+
+/** Stages of the helper where taking the target's confinement failed (see native/src/confine-*.c). */
+const CONFINEMENT_STAGES = new Set(['status', 'limits', 'cgroup', 'seccomp', 'lsm', 'rlimit', 'no_new_privs', 'capabilities']);
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
   if (!opts.argv.length) throw new ScopeError('E_USAGE', 'no program to run');
   const namespaces = opts.namespaces ?? target.differing;
+  if (opts.namespaces && !opts.namespaces.length) throw new ScopeError('E_USAGE', `no namespace to join; known: ${NAMESPACES.join(', ')}`);
   for (const ns of namespaces) {
     if (!NAMESPACES.includes(ns)) throw new ScopeError('E_USAGE', `unknown namespace "${ns}"; known: ${NAMESPACES.join(', ')}`);
   }
   target.assertAlive();
-  const args = ['--pidfd', '3', '--pid', String(target.pid), '--report-fd', '4', '--cwd', opts.cwd ?? '/'];
+  const args = ['--pidfd', '3', '--pid', String(target.pid), '--report-fd', '4', '--env-fd', '5', '--cwd', opts.cwd ?? '/'];
   if (namespaces.length) args.push('--ns', namespaces.join(','));
   const ids = credentials(target, opts, namespaces.includes('user'));
   args.push('--uid', String(ids.uid), '--gid', String(ids.gid), '--groups', ids.groups.join(','));
   if (opts.hostBinary) args.push('--host-binary');
   if (opts.tty) args.push('--tty');
   if (opts.keep) args.push('--keep');
+  if (opts.privileged) args.push('--privileged');
   args.push('--', ...opts.argv);
   const stdio = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit'] : opts.stdio === 'pipe' || !opts.stdio ? ['pipe', 'pipe', 'pipe'] : opts.stdio;
   const child = spawn(execHelperPath(), args, {
-    stdio: [...(stdio as StdioOptions[]), target.pidfd, 'pipe'] as StdioOptions,
-    env: environment(target, opts),
+    stdio: [...(stdio as StdioOptions[]), target.pidfd, 'pipe', 'pipe'] as StdioOptions,
+    env: {},
     detached: opts.keep,
   });
+  const envPipe = (child.stdio as unknown[])[5] as NodeJS.WritableStream;
+  envPipe.on('error', () => undefined); // a helper that died early: its exit says why
+  envPipe.end(Object.entries(environment(target, opts)).map(([k, v]) => `${k}=${v}\0`).join(''));
   let failure: HelperEvent | undefined;
   let pid: number | undefined;
   const started = new Promise<number>((resolve, reject) => {
@@ -95,6 +108,8 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
       else resolve({ code, signal });
     });
   });
+  // A caller that awaits only one of the two must not leave the other's failure unhandled.
+  exited.catch(() => undefined);
   return { child, started, exited };
 }
 
@@ -117,9 +132,13 @@ export async function execInTarget(target: Target, opts: ExecOptions & { input?:
  * otherwise the kernel takes host IDs, so the container's are mapped first.
  */
 function credentials(target: Target, opts: ExecOptions, joinsUserNs: boolean) {
-  const uid = opts.uid ?? 0;
-  const gid = opts.gid ?? 0;
-  const groups = opts.groups ?? [gid];
+  const own = { uid: target.uidMap.toContainer(target.uid), gid: target.gidMap.toContainer(target.gid) };
+  const uid = opts.uid ?? own.uid;
+  const gid = opts.gid ?? own.gid;
+  // The target's own supplementary groups (even none) go with its own user, as a runtime's exec
+  // gives the container's; a group outside the map cannot be set inside.
+  const ownGroups = target.groups.filter((g) => target.gidMap.hasHost(g)).map((g) => target.gidMap.toContainer(g));
+  const groups = opts.groups ?? (uid === own.uid && gid === own.gid ? ownGroups : [gid]);
   if (joinsUserNs) return { uid, gid, groups };
   return { uid: target.uidMap.toHost(uid), gid: target.gidMap.toHost(gid), groups: groups.map((g) => target.gidMap.toHost(g)) };
 }
@@ -143,15 +162,24 @@ function environment(target: Target, opts: ExecOptions): Record<string, string> 
 
 function helperError(ev: HelperEvent | undefined, opts: ExecOptions): ScopeError {
   if (!ev) return new ScopeError('E_NAMESPACE', 'the exec helper ended without starting the program');
-  const what = `${ev.stage}: ${ev.code || 'error'}`;
+  const what = `${ev.stage}: ${ev.detail ? `${ev.detail}: ` : ''}${ev.code || 'error'}`;
+  const details = { stage: ev.stage, errno: ev.code, detail: ev.detail };
+  if (ev.stage === 'paused') {
+    return new ScopeError('E_NOT_RUNNING', `the container is paused (its cgroup ${ev.detail} is frozen); unpause it first`, { details });
+  }
+  if (CONFINEMENT_STAGES.has(ev.stage)) {
+    return new ScopeError('E_CONFINEMENT', `cannot give the program the target's confinement: ${what}` +
+      (ev.stage === 'seccomp' && ev.code === 'EBUSY' ? '; stop the tracer first' : '') +
+      (ev.code === 'EPERM' ? '; the engine needs CAP_SYS_ADMIN, CAP_SYS_PTRACE and no seccomp filter of its own to copy it' : ''), { details });
+  }
   if (ev.stage === 'exec' || ev.stage === 'open host binary') {
     const code: ErrorCode = ev.code === 'ENOENT' ? 'E_EXEC_NOT_FOUND' : 'E_EXEC_DENIED';
     const where = opts.hostBinary ? 'on the host' : 'inside the container';
     return new ScopeError(code, `cannot run ${opts.argv[0]} ${where} (${what})` +
       (code === 'E_EXEC_NOT_FOUND' && !opts.hostBinary ? '; a container without it can run a host binary with --host-binary' : ''),
-    { details: { stage: ev.stage, errno: ev.code } });
+    { details });
   }
   if (ev.stage === 'target') return new ScopeError('E_TARGET_GONE', `the target process exited before the program could start (${what})`);
   const code: ErrorCode = ev.code === 'EPERM' || ev.code === 'EACCES' ? 'E_PERMISSION' : 'E_NAMESPACE';
-  return new ScopeError(code, `entering the container failed at ${what}`, { details: { stage: ev.stage, errno: ev.code } });
+  return new ScopeError(code, `entering the container failed at ${what}`, { details });
 }

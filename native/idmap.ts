@@ -33,6 +33,11 @@ export class IdMap {
     return r.outside + (id - r.inside);
   }
 
+  /** Whether host ID `id` has a name inside the container. */
+  hasHost(id: number): boolean {
+    return this.ranges.some((x) => id >= x.outside && id - x.outside < x.count);
+  }
+
   /** The container's view of host ID `id`. */
   toContainer(id: number): number {
     const r = this.ranges.find((x) => id >= x.outside && id - x.outside < x.count);

@@ -4,13 +4,25 @@
  * Everything read from /proc/PID is read after the pidfd was opened and checked before it is
  * trusted: if the process is still alive afterwards, the PID cannot have named anyone else meanwhile.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ScopeError } from '../core/errors';
 import { IdMap } from './idmap';
 import { native } from './index';
 
 export const NAMESPACES = ['mnt', 'pid', 'ipc', 'uts', 'net', 'cgroup', 'user', 'time'] as const;
 export type Namespace = (typeof NAMESPACES)[number];
+
+/** --ns LIST: names from NAMESPACES, at least one; an empty list would mean "join nothing": the host. */
+export function parseNamespaces(text: string | undefined): Namespace[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((n) => n.trim());
+  if (names.some((n) => !n)) {
+    throw new ScopeError('E_USAGE', `invalid --ns "${text}": give namespaces separated by commas, from ${NAMESPACES.join(', ')}`);
+  }
+  const unknown = names.filter((n) => !(NAMESPACES as readonly string[]).includes(n));
+  if (unknown.length) throw new ScopeError('E_USAGE', `invalid --ns "${text}": unknown ${unknown.join(', ')}; known: ${NAMESPACES.join(', ')}`);
+  return names as Namespace[];
+}
 
 /** A namespace's identity: the inode (and device) of its /proc/PID/ns entry. */
 export interface NsId {
@@ -22,9 +34,10 @@ export interface TargetInfo {
   pid: number;
   /** The PID as the container sees it: the last NSpid entry. */
   nsPid: number;
-  /** Host IDs of the process (real uid/gid). */
+  /** Host IDs of the process (real uid/gid) and its supplementary groups. */
   uid: number;
   gid: number;
+  groups: number[];
   /** Field 22 of /proc/PID/stat: with the PID, names one process for the machine's uptime. */
   startTime: string;
   namespaces: Partial<Record<Namespace, NsId>>;
@@ -42,6 +55,7 @@ export class Target implements TargetInfo {
     readonly nsPid: number,
     readonly uid: number,
     readonly gid: number,
+    readonly groups: number[],
     readonly startTime: string,
     readonly namespaces: Partial<Record<Namespace, NsId>>,
     readonly differing: Namespace[],
@@ -70,7 +84,7 @@ export class Target implements TargetInfo {
       const differing = NAMESPACES.filter((ns) => namespaces[ns] && own[ns] &&
         (namespaces[ns]!.ino !== own[ns]!.ino || namespaces[ns]!.dev !== own[ns]!.dev));
       const target = new Target(pidfd, pid, lastField(status, 'NSpid') ?? pid, firstField(status, 'Uid'),
-        firstField(status, 'Gid'), startTime, namespaces, differing,
+        firstField(status, 'Gid'), fieldValues(status, 'Groups') ?? [], startTime, namespaces, differing,
         IdMap.parse(readProc(pid, 'uid_map'), 'uid'), IdMap.parse(readProc(pid, 'gid_map'), 'gid'));
       target.assertAlive();
       if (opts.startTime !== undefined && opts.startTime !== startTime) {
@@ -112,8 +126,8 @@ export class Target implements TargetInfo {
   }
 
   info(): TargetInfo {
-    const { pid, nsPid, uid, gid, startTime, namespaces, differing } = this;
-    return { pid, nsPid, uid, gid, startTime, namespaces, differing };
+    const { pid, nsPid, uid, gid, groups, startTime, namespaces, differing } = this;
+    return { pid, nsPid, uid, gid, groups, startTime, namespaces, differing };
   }
 
   close(): void {
@@ -128,14 +142,23 @@ function readProc(pid: number, file: string): string {
   return readFileSync(`/proc/${pid}/${file}`, 'utf8');
 }
 
+/**
+ * The namespaces of a process. Only a namespace type the kernel lacks (time before 5.6) may be
+ * missing: one we cannot read is an error, never "the same as ours", or exec would run on the host.
+ */
 function nsIds(who: string): Partial<Record<Namespace, NsId>> {
   const out: Partial<Record<Namespace, NsId>> = {};
   for (const ns of NAMESPACES) {
+    const path = `/proc/${who}/ns/${ns}`;
     try {
-      const st = statSync(`/proc/${who}/ns/${ns}`);
+      const st = statSync(path);
       out[ns] = { ino: st.ino, dev: st.dev };
-    } catch {
-      // A kernel without this namespace type (time before 5.6): nothing to compare or join.
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && existsSync(`/proc/${who}/ns`)) continue;
+      if (code === 'ESRCH' || code === 'ENOENT') throw err;
+      throw new ScopeError('E_PERMISSION', `cannot read the ${ns} namespace of ${who === 'self' ? 'the engine' : `process ${who}`} ` +
+        `(${path}: ${code}); reading another user's namespaces needs CAP_SYS_PTRACE`, { cause: err, details: { namespace: ns, errno: code } });
     }
   }
   return out;
@@ -143,7 +166,7 @@ function nsIds(who: string): Partial<Record<Namespace, NsId>> {
 
 function fieldValues(status: string, key: string): number[] | undefined {
   const line = status.split('\n').find((l) => l.startsWith(`${key}:`));
-  return line?.slice(key.length + 1).trim().split(/\s+/).map(Number);
+  return line?.slice(key.length + 1).trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
 /** A process's PID as its own PID namespace numbers it: the last NSpid entry of /proc/PID/status. */

@@ -8,13 +8,13 @@ import { runPayload, type RunResult } from '../flows/run';
 import { withContainerTarget } from '../targets';
 import type { Progress } from '../payload/install';
 import { collect, RUNTIME_HELP, waitForExit, withEngine, type GlobalOptions } from './context';
-import { parseEnv } from './inside-commands';
+import { parseEnv, PRIVILEGED_HELP, warnPrivileged } from './inside-commands';
 import { printJson } from './output';
 
 const PID_HELP = 'the target process, as the container numbers it (default: the container\'s main process)';
 
 interface RunFlags {
-  runtime: string; payload?: string; pid?: string; detach?: boolean; env: string[];
+  runtime: string; payload?: string; pid?: string; detach?: boolean; env: string[]; privileged?: boolean;
 }
 
 export function addFlowCommands(program: Command): void {
@@ -46,7 +46,7 @@ Examples:
     .action(async (ref: string, command: string[], opts: RunFlags, cmd: Command) => withEngine(cmd, async (engine, g) => {
       const result = await runPayload(engine, opts.runtime, ref, {
         payloadDir: opts.payload, pid: parsePid(opts.pid), command: command.length ? command : undefined,
-        env: parseEnv(opts.env), detach: opts.detach, progress: progressPrinter(g),
+        env: parseEnv(opts.env), detach: opts.detach, progress: progressPrinter(g), privileged: warnPrivileged(opts.privileged),
       });
       if (opts.detach) return reportStarted(result, g, true);
       reportStarted(result, g, false);
@@ -65,6 +65,7 @@ Examples:
     .action(async (ref: string, opts: RunFlags, cmd: Command) => withEngine(cmd, async (engine, g) => {
       reportStarted(await runPayload(engine, opts.runtime, ref, {
         payloadDir: opts.payload, pid: parsePid(opts.pid), env: parseEnv(opts.env), detach: true, progress: progressPrinter(g),
+        privileged: warnPrivileged(opts.privileged),
       }), g, true);
     }));
 
@@ -124,7 +125,8 @@ function runOptions(cmd: Command): Command {
     .option('-r, --runtime <name>', RUNTIME_HELP, AUTO)
     .option('--payload <dir>', 'a payload directory with a payload.json (default: the built-in scope-probe)')
     .option('--pid <n>', PID_HELP)
-    .option('-e, --env <KEY=VALUE>', 'add to the loader\'s environment (repeatable)', collect, [] as string[]);
+    .option('-e, --env <KEY=VALUE>', 'add to the loader\'s environment (repeatable)', collect, [] as string[])
+    .option('--privileged', PRIVILEGED_HELP);
 }
 
 function parsePid(text: string | undefined): number | undefined {

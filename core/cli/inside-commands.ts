@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import { spawnInTarget } from '../../native/exec';
 import { ContainerFs } from '../../native/files';
-import { NAMESPACES, type Namespace } from '../../native/target';
+import { NAMESPACES, parseNamespaces } from '../../native/target';
 import { AUTO } from '../engine';
 import { ScopeError } from '../errors';
-import { withContainerTarget } from '../targets';
+import { refusePaused, withContainerTarget } from '../targets';
 import { collect, RUNTIME_HELP, waitForExit, withEngine } from './context';
 import { copyIn, parseCpDestination } from './copy';
 import { printJson } from './output';
@@ -19,7 +19,8 @@ export function addInsideCommands(program: Command): void {
     .argument('<command...>', 'the program and its arguments, after --')
     .option('-r, --runtime <name>', RUNTIME_HELP, AUTO)
     .option('--ns <list>', `namespaces to join, comma-separated (${NAMESPACES.join(',')}); default: every one that differs from ours`)
-    .option('-u, --user <user[:group]>', 'user and group inside the container, as numbers or names (default: root)')
+    .option('-u, --user <user[:group]>', 'user and group inside the container, as numbers or names (default: the container main process\'s)')
+    .option('--privileged', PRIVILEGED_HELP)
     .option('--host-binary', 'the command is a host path, opened before entering: runs tools a container lacks')
     .option('-i, --interactive', 'keep stdin open and pass it to the command')
     .option('-t, --tty', 'give the command a pseudo-terminal')
@@ -27,7 +28,9 @@ export function addInsideCommands(program: Command): void {
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [] as string[])
     .addHelpText('after', `
 No nsenter, no docker exec: scope-engine pins the container's main process with a pidfd and
-joins its namespaces itself. The command's exit status becomes scope-engine's (a command killed
+joins its namespaces itself. The command gets what the runtime's own exec would give it, read
+from that process: its user (unless --user), capabilities, no_new_privs, seccomp filters,
+cgroups, resource limits and LSM label; a paused container is refused. The command's exit status becomes scope-engine's (a command killed
 by a signal gives 128+signal); 125 means entering failed, 126 the command could not run, 127
 it was not found. With --json the output is captured and printed as one JSON object.
 
@@ -38,11 +41,13 @@ Examples:
   scope-engine exec --host-binary distroless -- /bin/busybox ps
   scope-engine exec --ns net web -- ip addr        # only the network namespace`)
     .action(async (ref: string, argv: string[], opts: ExecFlags, cmd: Command) => withEngine(cmd, async (engine, g) => {
-      await withContainerTarget(engine, opts.runtime, ref, undefined, async ({ target }) => {
-        const user = opts.user ? await parseUserSpec(opts.user, new ContainerFs(target)) : { uid: 0, gid: 0 };
+      const namespaces = parseNamespaces(opts.ns);
+      await withContainerTarget(engine, opts.runtime, ref, undefined, async ({ container, target }) => {
+        refusePaused(container);
+        const user = opts.user ? await parseUserSpec(opts.user, new ContainerFs(target)) : undefined;
         const p = spawnInTarget(target, {
-          argv, namespaces: opts.ns?.split(',').map((n) => n.trim()).filter(Boolean) as Namespace[] | undefined, uid: user.uid, gid: user.gid,
-          cwd: opts.workdir, env: parseEnv(opts.env), hostBinary: opts.hostBinary, tty: opts.tty,
+          argv, namespaces, uid: user?.uid, gid: user?.gid,
+          cwd: opts.workdir, env: parseEnv(opts.env), hostBinary: opts.hostBinary, tty: opts.tty, privileged: warnPrivileged(opts.privileged),
           stdio: g.json ? ['ignore', 'pipe', 'pipe'] : [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
         });
         const out: Buffer[] = [];
@@ -86,7 +91,21 @@ Examples:
 
 interface ExecFlags {
   runtime: string; ns?: string; user?: string; hostBinary?: boolean; interactive?: boolean; tty?: boolean; workdir: string; env: string[];
+  privileged?: boolean;
 }
+
+export const PRIVILEGED_HELP = 'run with the engine\'s own capabilities, no seccomp filter and no LSM label (as docker exec --privileged); ' +
+  'the container\'s cgroups and user still apply';
+
+/** --privileged is said on stderr every time, so that it never goes unnoticed in a script's log. */
+export function warnPrivileged(privileged: boolean | undefined): boolean {
+  if (privileged) {
+    process.stderr.write('scope-engine: --privileged: the program runs with the engine\'s capabilities, without the container\'s ' +
+      'seccomp filters, no_new_privs, resource limits or LSM label\n');
+  }
+  return !!privileged;
+}
+
 interface CpFlags {
   runtime: string; owner?: string; mode?: string;
 }

@@ -10,7 +10,7 @@ import { installPayload, type Installed, type Progress } from '../payload/instal
 import { loadPayload, substitute } from '../payload/manifest';
 import type { Container } from '../runtime';
 import { ScopeError } from '../errors';
-import { openContainerTarget } from '../targets';
+import { openContainerTarget, refusePaused } from '../targets';
 
 export interface RunOptions {
   /** A payload directory; default the built-in scope-probe. */
@@ -20,6 +20,8 @@ export interface RunOptions {
   /** Runs this instead of the payload's loader (placeholders filled in the same way). */
   command?: string[];
   env?: Record<string, string>;
+  /** The engine's own capabilities, no seccomp filter (exec --privileged). */
+  privileged?: boolean;
   /** Leave the loader running after the engine exits. */
   detach?: boolean;
   progress?: Progress;
@@ -57,6 +59,7 @@ export async function runPayload(engine: Engine, selector: string, ref: string, 
   const payload = loadPayload(opts.payloadDir);
   const { container, target } = await openContainerTarget(engine, selector, ref, opts.pid);
   try {
+    refusePaused(container);
     const fs = new ContainerFs(target);
     const install = await installPayload(fs, payload, {}, opts.progress);
     if (payload.lock) await refuseIfRunning(fs, substitute([payload.lock], { pid: target.nsPid, install: install.dir })[0], target.nsPid);
@@ -64,7 +67,7 @@ export async function runPayload(engine: Engine, selector: string, ref: string, 
     const uid = target.uidMap.toContainer(target.uid);
     const gid = target.gidMap.toContainer(target.gid);
     const process = spawnInTarget(target, {
-      argv, uid, gid, env: { ...payload.loader.env, ...opts.env }, keep: opts.detach,
+      argv, uid, gid, env: { ...payload.loader.env, ...opts.env }, keep: opts.detach, privileged: opts.privileged,
       stdio: opts.detach ? ['ignore', 'ignore', 'ignore'] : ['ignore', 'pipe', 'pipe'],
     });
     const pid = await process.started;

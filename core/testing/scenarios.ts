@@ -7,80 +7,15 @@ import { readlinkSync } from 'node:fs';
 import { execInTarget } from '../../native/exec';
 import { ContainerFs } from '../../native/files';
 import { ipcRequest } from '../../native/ipc';
-import type { Target } from '../../native/target';
-import type { Engine } from '../engine';
-import { ScopeError } from '../errors';
 import { writeDconf } from '../flows/dconf';
 import { runPayload } from '../flows/run';
 import { INSTALL_BASES } from '../payload/install';
-import { withContainerTarget } from '../targets';
+import { check, expectCode, inside, skip, stopLoader, withTarget, type Outcome, type Scenario, type ScenarioContext } from './context';
+import { HOSTILE } from './hostile';
 
-/** The containers one matrix row uses. */
-export interface MatrixTarget {
-  /** The row's label, e.g. "podman (user namespace)". */
-  label: string;
-  /** The adapter's name, as --runtime takes it. */
-  runtime: string;
-  /** A running container with a shell-less-safe workload. */
-  running: string;
-  /** A container that exists but is not running (optional). */
-  stopped?: string;
-  /** A running container with no shell in it (optional). */
-  noshell?: string;
-  /** A plugins file that provides the adapter (third-party ones), relative to the targets file. */
-  plugins?: string;
-}
+export { skip, type MatrixTarget, type Outcome, type Scenario, type ScenarioContext } from './context';
 
-export type Outcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'skip'; reason: string };
-
-export interface Scenario {
-  id: string;
-  title: string;
-  run(ctx: ScenarioContext): Promise<Outcome | void>;
-}
-
-export interface ScenarioContext {
-  engine: Engine;
-  target: MatrixTarget;
-  /** Host busybox: runs tools in containers that lack them, through exec --host-binary. */
-  busybox: string;
-  /** Shared between scenarios of one row: the payload's loader once run-payload started it. */
-  state: { loaderPid?: number };
-}
-
-export const skip = (reason: string): Outcome => ({ status: 'skip', reason });
-
-function check(cond: unknown, why: string): asserts cond {
-  if (!cond) throw new Error(why);
-}
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
-  const err = await p.then(() => undefined, (e: ScopeError) => e);
-  check(err, `expected ${code}, it succeeded`);
-  check(err.code === code, `expected ${code}, got ${err.code}: ${err.message}`);
-}
-
-function withTarget<T>(ctx: ScenarioContext, ref: string, fn: (t: Target) => Promise<T>): Promise<T> {
-  return withContainerTarget(ctx.engine, ctx.target.runtime, ref, undefined, ({ target }) => fn(target));
-}
-
-/** A shell command inside the container, run by the host's static busybox (works without a shell there). */
-async function inside(ctx: ScenarioContext, t: Target, script: string, uid = 0, gid = 0) {
-  return execInTarget(t, { argv: [ctx.busybox, 'sh', '-c', script], hostBinary: true, uid, gid });
-}
-
-async function stopLoader(ctx: ScenarioContext): Promise<void> {
-  if (!ctx.state.loaderPid) return;
-  try {
-    process.kill(ctx.state.loaderPid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
-  ctx.state.loaderPid = undefined;
-  await new Promise((r) => setTimeout(r, 300));
-}
-
-export const SCENARIOS: Scenario[] = [
+const BASICS: Scenario[] = [
   {
     id: 'resolve-name', title: 'resolve by name',
     async run(ctx) {
@@ -205,6 +140,9 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+/** Every scenario, in the order of the table's columns: the basics, then the hostile-container suite. */
+export const SCENARIOS: Scenario[] = [...BASICS, ...HOSTILE];
 
 /** Runs every scenario on one row, in order; a thrown error is that cell's failure, never the row's end. */
 export async function runScenarios(ctx: ScenarioContext, only?: string[]): Promise<Record<string, Outcome>> {

@@ -17,7 +17,8 @@ static void usage(const char *why) {
   fprintf(stderr,
           "scope-exec: %s\n"
           "usage: scope-exec --pidfd N --pid N [--ns mnt,pid,...] [--uid N --gid N [--groups a,b]]\n"
-          "                  [--cwd DIR] [--host-binary] [--tty] [--keep] [--report-fd N] -- PROGRAM [ARGS...]\n"
+          "                  [--cwd DIR] [--host-binary] [--tty] [--keep] [--privileged] [--report-fd N]\n"
+          "                  [--env-fd N] -- PROGRAM [ARGS...]\n"
           "It is started by scope-engine, which pins the target with a pidfd; run `scope-engine exec --help`.\n",
           why);
   exit(2);
@@ -37,6 +38,7 @@ static long number(const char *s, const char *what) {
 
 static int ns_flags(char *list) {
   int flags = 0;
+  if (!list[0] || strspn(list, ",") == strlen(list)) usage("--ns names no namespace");
   for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
     size_t i;
     for (i = 0; i < sizeof NAMESPACES / sizeof *NAMESPACES; i++) {
@@ -52,6 +54,7 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
   memset(o, 0, sizeof *o);
   o->pidfd = -1;
   o->report_fd = -1;
+  o->env_fd = -1;
   o->cwd = "/";
   int i;
   for (i = 1; i < argc; i++) {
@@ -61,6 +64,7 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
     if (strcmp(a, "--host-binary") == 0) { o->host_binary = true; continue; }
     if (strcmp(a, "--tty") == 0) { o->tty = true; continue; }
     if (strcmp(a, "--keep") == 0) { o->keep = true; continue; }
+    if (strcmp(a, "--privileged") == 0) { o->privileged = true; continue; }
     if (!v) usage("an option lacks its value");
     i++;
     if (strcmp(a, "--pidfd") == 0) o->pidfd = (int)number(v, "--pidfd");
@@ -70,7 +74,10 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
     else if (strcmp(a, "--gid") == 0) { o->gid = (gid_t)number(v, "--gid"); o->set_ids = true; }
     else if (strcmp(a, "--cwd") == 0) o->cwd = v;
     else if (strcmp(a, "--report-fd") == 0) o->report_fd = (int)number(v, "--report-fd");
+    else if (strcmp(a, "--env-fd") == 0) o->env_fd = (int)number(v, "--env-fd");
     else if (strcmp(a, "--groups") == 0) {
+      /* Given, even empty ("" is no supplementary group at all, as the target may have). */
+      o->groups_given = true;
       char *copy = strdup(v);
       for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) {
         if (o->ngroups == MAX_GROUPS) usage("too many --groups");
@@ -82,13 +89,20 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
   if (o->pidfd < 0 || o->pid <= 0) usage("--pidfd and --pid are required");
   if (i >= argc) usage("no program given after --");
   o->argv = argv + i;
-  if (o->set_ids && o->ngroups == 0) o->groups[o->ngroups++] = o->gid;
+  if (o->set_ids && !o->groups_given) o->groups[o->ngroups++] = o->gid;
 }
 
-void report(const struct exec_opts *o, const char *event, const char *stage, int err, long value) {
+void report(const struct exec_opts *o, const char *event, const char *stage, int err, long value, const char *detail) {
   if (o->report_fd < 0) return;
+  /* The detail may hold a path the container chose: only plain characters reach the engine. */
+  char safe[200];
+  size_t k = 0;
+  for (const char *p = detail ? detail : ""; *p && k < sizeof safe - 1; p++) {
+    safe[k++] = (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ? *p : '?';
+  }
+  safe[k] = 0;
   char line[512];
-  int n = snprintf(line, sizeof line, "{\"event\":\"%s\",\"stage\":\"%s\",\"errno\":%d,\"code\":\"%s\",\"value\":%ld}\n",
-                   event, stage, err, err ? strerrorname_np(err) : "", value);
+  int n = snprintf(line, sizeof line, "{\"event\":\"%s\",\"stage\":\"%s\",\"errno\":%d,\"code\":\"%s\",\"value\":%ld,\"detail\":\"%s\"}\n",
+                   event, stage, err, err ? strerrorname_np(err) : "", value, safe);
   if (n > 0 && write(o->report_fd, line, (size_t)n) < 0) { /* the engine is gone; nothing to tell */ }
 }

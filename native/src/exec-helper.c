@@ -5,30 +5,47 @@
  * children, so the program must be forked after the join. The engine gets stdio, exit status and
  * signals of this process exactly as for any child, and a JSON line per event on --report-fd.
  *
- * Order: everything that must be seen from the host is opened first (a host binary, the pty, the
- * target's root); then one setns(pidfd, all) joins every namespace atomically, the kernel ordering
- * the user namespace itself (with a per-namespace fallback for kernels before 5.8); then fork; the
- * child takes the credentials, the root and working directory, and execs; the parent forwards
- * signals and hands the child's exit status (code or signal) on as its own.
+ * The host side is the dangerous window: this process runs as the engine, on the host, before it
+ * joins the container. So it is a static executable (no dynamic loader, so no LD_PRELOAD or
+ * LD_LIBRARY_PATH can steer it), the engine starts it with an environment of its own making, and
+ * the program's environment, which comes from the container, arrives on --env-fd and is only given
+ * to execve inside. It is not dumpable, so nothing in the container can ptrace it or open its
+ * /proc/PID/fd while it holds host descriptors.
+ *
+ * Order: everything that must be seen from the host is opened first (a host binary, copied into a
+ * sealed memfd so the container can never write to the host's file through /proc/PID/exe; the
+ * pty; the target's root; the target's confinement, see confine-read.c); then one setns(pidfd, all)
+ * joins every namespace atomically, the kernel ordering the user namespace itself (with a
+ * per-namespace fallback for kernels before 5.8); then fork; the child joins the target's cgroups,
+ * takes the root, the confinement and the credentials (confine-apply.c), and execs. The parent
+ * says "started" only once the exec has happened (a close-on-exec pipe tells it), forwards signals
+ * and hands the child's exit status (code or signal) on as its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <linux/close_range.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "confine.h"
 #include "exec.h"
 #include "syscalls.h"
 
 extern char **environ;
+
+/* The program's environment can be large (docker allows 1 MiB of it); more is refused. */
+enum { ENV_MAX = 1 << 20, ENV_VARS_MAX = 8192 };
 
 /* Exit statuses of the helper's own failures, as docker exec uses them. */
 enum { EXIT_SETUP = 125, EXIT_CANNOT_RUN = 126, EXIT_NOT_FOUND = 127 };
@@ -40,11 +57,62 @@ static void forward(int sig) {
   if (child_pid > 0) kill(child_pid, sig);
 }
 
-static void die(const struct exec_opts *o, const char *stage, int err, int status) {
-  report(o, "error", stage, err, 0);
+/* Set in the child: a byte on it tells the parent the child failed before exec. */
+static int failed_fd = -1;
+
+static void die_detail(const struct exec_opts *o, const char *stage, int err, int status, const char *detail) {
+  report(o, "error", stage, err, 0, detail);
   /* With a report descriptor the engine words the error; alone, we do. */
-  if (o->report_fd < 0) fprintf(stderr, "scope-exec: %s: %s\n", stage, strerror(err));
+  if (o->report_fd < 0) fprintf(stderr, "scope-exec: %s: %s%s%s\n", stage, detail, *detail ? ": " : "", strerror(err));
+  if (failed_fd >= 0 && write(failed_fd, "!", 1) < 0) { /* the parent is gone; nothing to tell */ }
   _exit(status);
+}
+
+static void die(const struct exec_opts *o, const char *stage, int err, int status) {
+  die_detail(o, stage, err, status, "");
+}
+
+/* The program's environment, NUL-separated on `fd` until EOF, as an execve envp. */
+static char **read_env(const struct exec_opts *o) {
+  static char *none[] = {NULL};
+  if (o->env_fd < 0) return none;
+  char *buf = malloc(ENV_MAX + 1);
+  size_t n = 0;
+  ssize_t r;
+  while (buf && n < ENV_MAX && ((r = read(o->env_fd, buf + n, ENV_MAX - n)) > 0 || (r < 0 && errno == EINTR))) {
+    if (r > 0) n += (size_t)r;
+  }
+  if (!buf || n == ENV_MAX) die(o, "environment", buf ? E2BIG : ENOMEM, EXIT_SETUP);
+  close(o->env_fd);
+  buf[n] = 0;
+  char **env = calloc(ENV_VARS_MAX + 1, sizeof *env);
+  size_t count = 0;
+  for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+    if (count == ENV_VARS_MAX) die(o, "environment", E2BIG, EXIT_SETUP);
+    if (buf[i]) env[count++] = buf + i;
+  }
+  return env;
+}
+
+/* A host program, copied into a sealed memfd: the container sees it as /proc/PID/exe, and through
+ * that link it could otherwise open and later overwrite the host's file (CVE-2019-5736). */
+static int seal_host_binary(const struct exec_opts *o) {
+  int src = open(o->argv[0], O_RDONLY | O_CLOEXEC);
+  if (src < 0) die(o, "open host binary", errno, EXIT_NOT_FOUND);
+  int mem = memfd_create("scope-exec-host-binary", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mem < 0) die(o, "open host binary", errno, EXIT_SETUP);
+  char buf[65536];
+  ssize_t r;
+  while ((r = read(src, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR)) {
+    if (r > 0 && write(mem, buf, (size_t)r) != r) die(o, "open host binary", errno, EXIT_SETUP);
+  }
+  if (r < 0) die(o, "open host binary", errno, EXIT_CANNOT_RUN);
+  close(src);
+  if (fchmod(mem, 0555) < 0 ||
+      fcntl(mem, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+    die(o, "open host binary", errno, EXIT_SETUP);
+  }
+  return mem;
 }
 
 /* Kernels before 5.8 only join through /proc/PID/ns/ files. Open them all first (the PID could
@@ -90,22 +158,9 @@ static int join(const struct exec_opts *o) {
   return join_by_files(o);
 }
 
-/* Supplementary groups cannot be set in a user namespace whose setgroups is "deny" (rootless
- * runtimes); there, the single group the program asked for is already its gid. */
-static int set_groups(const struct exec_opts *o) {
-  if (setgroups((size_t)o->ngroups, o->groups) == 0) return 0;
-  if (errno != EPERM || o->ngroups > 1) return -1;
-  char state[16] = "";
-  int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    ssize_t n = read(fd, state, sizeof state - 1);
-    close(fd);
-    if (n > 0) state[n] = 0;
-  }
-  return strncmp(state, "deny", 4) == 0 ? 0 : -1;
-}
-
-static void run_child(const struct exec_opts *o, int host_fd, int root_fd, int slave) {
+static void run_child(const struct exec_opts *o, const struct confinement *c, char **env, int host_fd, int root_fd, int slave) {
+  struct confine_error e = {0};
+  if (confine_join_cgroups(c, &e) < 0) die_detail(o, e.stage, e.err, EXIT_SETUP, e.detail);
   for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++) signal(FORWARDED[i], SIG_DFL);
   signal(SIGPIPE, SIG_DFL); /* an ignored signal would stay ignored across exec */
   sigset_t none;
@@ -118,18 +173,25 @@ static void run_child(const struct exec_opts *o, int host_fd, int root_fd, int s
   }
   /* The target's root, as it sees it: for a chrooted target that is not its namespace's root. */
   if (root_fd >= 0 && (fchdir(root_fd) < 0 || chroot(".") < 0)) die(o, "chroot", errno, EXIT_SETUP);
-  if (o->set_ids) {
-    if (set_groups(o) < 0) die(o, "setgroups", errno, EXIT_SETUP);
-    if (setgid(o->gid) < 0) die(o, "setgid", errno, EXIT_SETUP);
-    if (setuid(o->uid) < 0) die(o, "setuid", errno, EXIT_SETUP);
-  }
+  if (confine_apply(c, o, &e) < 0) die_detail(o, e.stage, e.err, EXIT_SETUP, e.detail);
   if (chdir(o->cwd) < 0) die(o, "chdir", errno, EXIT_SETUP);
-  if (host_fd >= 0) syscall(SYS_execveat, host_fd, "", o->argv, environ, AT_EMPTY_PATH);
+  /* Nothing of the host's but stdio may reach the program (CVE-2024-21626). */
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die(o, "close descriptors", errno, EXIT_SETUP);
+  /* Only now the container's environment: execvp looks the program up in its PATH. */
+  environ = env;
+  if (host_fd >= 0) syscall(SYS_execveat, host_fd, "", o->argv, env, AT_EMPTY_PATH);
   else execvp(o->argv[0], o->argv);
   int err = errno;
-  report(o, "error", "exec", err, 0);
-  if (o->report_fd < 0) fprintf(stderr, "scope-exec: %s: %s\n", o->argv[0], strerror(err));
-  _exit(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
+  die_detail(o, "exec", err, err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN, o->argv[0]);
+}
+
+/* The child's exec, or its failure: EOF on the close-on-exec pipe means the exec happened. */
+static bool child_execed(int fd) {
+  char byte;
+  ssize_t r;
+  while ((r = read(fd, &byte, 1)) < 0 && errno == EINTR) {}
+  close(fd);
+  return r == 0;
 }
 
 static int wait_child(pid_t pid) {
@@ -157,8 +219,11 @@ static void exit_like(int status) {
 int main(int argc, char **argv) {
   struct exec_opts o;
   parse_exec_args(argc, argv, &o);
+  /* Not dumpable: no process of the container may ptrace us or open our descriptors meanwhile. */
+  prctl(PR_SET_DUMPABLE, 0);
   fcntl(o.pidfd, F_SETFD, FD_CLOEXEC);
   if (o.report_fd >= 0) fcntl(o.report_fd, F_SETFD, FD_CLOEXEC);
+  char **env = read_env(&o);
   /* The engine may be gone when we report (run --detach): a closed report pipe is not our death. */
   signal(SIGPIPE, SIG_IGN);
   pid_t engine = getppid();
@@ -169,10 +234,7 @@ int main(int argc, char **argv) {
   }
 
   int host_fd = -1, root_fd = -1, master = -1, slave = -1;
-  if (o.host_binary) {
-    host_fd = open(o.argv[0], O_PATH | O_CLOEXEC);
-    if (host_fd < 0) die(&o, "open host binary", errno, EXIT_NOT_FOUND);
-  }
+  if (o.host_binary) host_fd = seal_host_binary(&o);
   if (o.tty && (master = open_pty(&slave)) < 0) die(&o, "open pty", errno, EXIT_SETUP);
   if (o.ns_flags & CLONE_NEWNS) {
     char path[64];
@@ -180,9 +242,14 @@ int main(int argc, char **argv) {
     root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root_fd < 0) die(&o, "open target root", errno, EXIT_SETUP);
   }
+  struct confinement conf;
+  struct confine_error e = {0};
+  if (confine_read(o.pid, !o.privileged, &conf, &e) < 0) die_detail(&o, e.stage, e.err, EXIT_SETUP, e.detail);
   /* Everything above named the pinned process only if it is still alive now. */
   if (sys_pidfd_send_signal(o.pidfd, 0) < 0) die(&o, "target", errno, EXIT_SETUP);
   if (join(&o) < 0) die(&o, "setns", errno, EXIT_SETUP);
+  int sync[2];
+  if (pipe2(sync, O_CLOEXEC) < 0) die(&o, "pipe", errno, EXIT_SETUP);
 
   sigset_t forwarded, old;
   sigemptyset(&forwarded);
@@ -192,8 +259,11 @@ int main(int argc, char **argv) {
   if (pid < 0) die(&o, "fork", errno, EXIT_SETUP);
   if (pid == 0) {
     if (master >= 0) close(master);
-    run_child(&o, host_fd, root_fd, slave);
+    close(sync[0]);
+    failed_fd = sync[1];
+    run_child(&o, &conf, env, host_fd, root_fd, slave);
   }
+  close(sync[1]);
   child_pid = pid;
   if (slave >= 0) close(slave);
   if (host_fd >= 0) close(host_fd);
@@ -206,7 +276,8 @@ int main(int argc, char **argv) {
     if (!(o.tty && FORWARDED[i] == SIGWINCH)) sigaction(FORWARDED[i], &sa, NULL);
   }
   sigprocmask(SIG_SETMASK, &old, NULL);
-  report(&o, "started", "", 0, (long)pid);
+  /* A child that failed has reported why; its exit status (125-127) becomes ours below. */
+  if (child_execed(sync[0])) report(&o, "started", "", 0, (long)pid, "");
   int status = master >= 0 ? relay_pty(master, pid) : wait_child(pid);
   if (status < 0) die(&o, "waitpid", errno, EXIT_SETUP);
   exit_like(status);

@@ -16,19 +16,22 @@ struct exec_opts {
   gid_t gid;
   gid_t groups[MAX_GROUPS];
   int ngroups;            /* --groups a,b (default: just gid) */
+  bool groups_given;
   const char *cwd;        /* --cwd DIR, inside the container (default /) */
   bool host_binary;       /* --host-binary: argv[0] is a host path, opened before joining */
   bool tty;               /* --tty: the program gets a pseudo-terminal */
   bool keep;              /* --keep: outlive the engine (no parent-death signal) */
   int report_fd;          /* --report-fd N: one JSON line per event for the engine (-1: none) */
+  int env_fd;             /* --env-fd N: the program's environment, NUL-separated, read to EOF (-1: none) */
+  bool privileged;        /* --privileged: keep the engine's capabilities, no seccomp, no LSM label */
   char **argv;            /* the program and its arguments */
 };
 
 /* Parses argv into *o; prints usage and exits 2 on a mistake. */
 void parse_exec_args(int argc, char **argv, struct exec_opts *o);
 
-/* Writes one JSON line to the report descriptor: {"event":..., ...}. Safe after fork. */
-void report(const struct exec_opts *o, const char *event, const char *stage, int err, long value);
+/* Writes one JSON line to the report descriptor: {"event":..., "detail":...}. Safe after fork. */
+void report(const struct exec_opts *o, const char *event, const char *stage, int err, long value, const char *detail);
 
 /* Opens a pseudo-terminal pair on the host; returns the master, sets *slave. -1 on failure. */
 int open_pty(int *slave);

@@ -43,6 +43,8 @@ containerd_fixtures() {
   done
   ctr_ensure_running "$CTR_IMAGE" lab-ctr
   ctr_ensure_running "$CTR_NOSHELL_IMAGE" lab-ctr-noshell
+  # ctr has no pids limit: a read-only root and 32 MiB of memory.
+  ctr_ensure_running "$CTR_IMAGE" lab-ctr-limited --read-only --memory-limit 33554432
   # What nerdctl makes: a 64-hex ID and the name in the nerdctl/name label (nerdctl is not packaged here).
   local nerd_id
   local name

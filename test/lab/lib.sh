@@ -7,6 +7,8 @@ LAB_IMAGE=scope-lab-busybox
 # An image with no shell and no tools: only /bin/sleep (busybox under that name).
 LAB_NOSHELL_IMAGE=scope-lab-noshell
 LAB_LABEL=scope-lab=1
+# docker and podman flags of the hostile-container suite's "limited" containers (word-split on use).
+LAB_LIMITS="--read-only --memory 32m --pids-limit 16"
 
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }

@@ -32,6 +32,14 @@ $LXC_SHM_ENTRY
 CONF
 }
 
+# lxc_limit NAME: 32 MiB of memory, 16 processes and a read-only root, from the next start on.
+lxc_limit() {
+  local config=$LXC_PATH/$1/config
+  grep -q '^lxc.cgroup.pids.max' "$config" && return 0
+  printf 'lxc.cgroup.memory.limit_in_bytes = 33554432\nlxc.cgroup.pids.max = 16\nlxc.rootfs.options = ro\n' >>"$config"
+  lxc-stop -n "$1" -k >/dev/null 2>&1 || true
+}
+
 lxc_ensure_running() {
   local name=$1
   if [ "$(lxc-info -n "$name" -s -H 2>/dev/null)" != RUNNING ]; then
@@ -48,6 +56,9 @@ lxc_fixtures() {
   lxc_ensure_running lab-lxc
   lxc_define lab-lxc-noshell "$LAB_DIR/noshell.tar"
   lxc_ensure_running lab-lxc-noshell
+  lxc_define lab-lxc-limited
+  lxc_limit lab-lxc-limited
+  lxc_ensure_running lab-lxc-limited
   # Defined, never started: resolving it must give E_NOT_RUNNING.
   lxc_define lab-lxc-stopped
 }

@@ -62,10 +62,23 @@ lxd_ensure() {
   fi
 }
 
+# lxd_limits NAME: a running container with 32 MiB of memory and 16 processes (LXD has no read-only root).
+lxd_limits() {
+  local name=$1
+  lxd_ensure "$name" stopped
+  if [ "$(lxc config get "$name" limits.processes)" != 16 ]; then
+    lxc stop -f "$name" >/dev/null 2>&1 || true
+    lxc config set "$name" limits.memory 32MB
+    lxc config set "$name" limits.processes 16
+  fi
+  lxd_ensure "$name" running
+}
+
 lxd_fixtures() {
   lxd_image "$LAB_IMAGE" "$LAB_DIR/busybox.tar"
   lxd_image "$LAB_NOSHELL_IMAGE" "$LAB_DIR/noshell.tar"
   lxd_ensure lab-lxd running
   lxd_ensure lab-lxd-noshell running "$LAB_NOSHELL_IMAGE"
   lxd_ensure lab-lxd-stopped stopped
+  lxd_limits lab-lxd-limited
 }

@@ -40,6 +40,7 @@ podman_fixtures() {
   fi
   podman_ensure_running lab-pod "$LAB_IMAGE" /bin/sleep 1000000
   podman_ensure_running lab-pod-noshell "$LAB_NOSHELL_IMAGE" /bin/sleep 1000000
+  podman_ensure_running lab-pod-limited $LAB_LIMITS "$LAB_IMAGE" /bin/sleep 1000000
   # A user-namespaced container: its root is host uid 100000.
   podman_ensure_running lab-pod-userns --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$LAB_IMAGE" /bin/sleep 1000000
   if [ "$(podman inspect -f '{{.State.Status}}' lab-pod-stopped 2>/dev/null)" != exited ]; then

@@ -32,8 +32,8 @@ describe('exec inside a target (unshare-made targets)', () => {
     expect(Number(r.stdout.split('\n')[1])).to.be.below(100);
   });
 
-  it('runs as root of the container by default and as another user when asked', async () => {
-    expect((await execInTarget(t, { argv: ['id'] })).stdout.trim()).to.equal('uid=0(root) gid=0(root) groups=0(root)');
+  it('runs as the target\'s user with its groups (here root with none) by default, and as another user when asked', async () => {
+    expect((await execInTarget(t, { argv: ['id'] })).stdout.trim()).to.equal('uid=0(root) gid=0(root)');
     expect((await execInTarget(t, { argv: ['id'], uid: 1000, gid: 1000 })).stdout.trim()).to.equal('uid=1000(app) gid=1000(app) groups=1000(app)');
   });
 

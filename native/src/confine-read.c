@@ -1,0 +1,270 @@
+/*
+ * Reading the target's confinement from the target process itself, on the host side: its
+ * /proc/PID/status (capabilities, no_new_privs, seccomp mode), /proc/PID/limits, /proc/PID/cgroup
+ * (against the host's cgroup mounts), /proc/PID/attr/current, and its seccomp filters through
+ * ptrace. Nothing a runtime or an adapter says is trusted for any of it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "confine.h"
+
+/* The kernel gives a stopped tracee's filters only; a target that does not stop in this time is refused. */
+enum { STOP_TIMEOUT_S = 5 };
+
+static int fail(struct confine_error *e, const char *stage, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(struct confine_error *e, const char *stage, int err, const char *fmt, ...) {
+  e->stage = stage;
+  e->err = err;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* The whole of a small /proc file, NUL-terminated; -1 with errno set. */
+static ssize_t slurp(const char *path, char *buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t n = 0;
+  ssize_t r = 0;
+  while (n < size - 1 && ((r = read(fd, buf + n, size - 1 - n)) > 0 || (r < 0 && errno == EINTR))) {
+    if (r > 0) n += (size_t)r;
+  }
+  int err = errno;
+  close(fd);
+  if (r < 0) {
+    errno = err;
+    return -1;
+  }
+  buf[n] = 0;
+  return (ssize_t)n;
+}
+
+/* The value after "Key:" in a status file, or NULL. */
+static const char *field(const char *status, const char *key) {
+  size_t k = strlen(key);
+  for (const char *line = status; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    if (strncmp(line, key, k) == 0 && line[k] == ':') return line + k + 1;
+  }
+  return NULL;
+}
+
+static int read_status(pid_t pid, struct confinement *c, int *seccomp_mode, int *nfilters, long *tracer,
+                       struct confine_error *e) {
+  char path[64], buf[8192];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  if (slurp(path, buf, sizeof buf) < 0) return fail(e, "status", errno, "%s", path);
+  struct { const char *key; uint64_t *into; } caps[] = {
+    {"CapInh", &c->inh}, {"CapPrm", &c->prm}, {"CapEff", &c->eff}, {"CapBnd", &c->bnd}, {"CapAmb", &c->amb},
+  };
+  for (size_t i = 0; i < sizeof caps / sizeof *caps; i++) {
+    const char *v = field(buf, caps[i].key);
+    if (!v) return fail(e, "status", ENOTSUP, "%s has no %s line", path, caps[i].key);
+    *caps[i].into = strtoull(v, NULL, 16);
+  }
+  const char *nnp = field(buf, "NoNewPrivs"), *mode = field(buf, "Seccomp"), *count = field(buf, "Seccomp_filters");
+  const char *traced = field(buf, "TracerPid");
+  if (!nnp || !mode || !traced) return fail(e, "status", ENOTSUP, "%s has no NoNewPrivs, Seccomp or TracerPid line", path);
+  c->no_new_privs = strtol(nnp, NULL, 10) != 0;
+  *seccomp_mode = (int)strtol(mode, NULL, 10);
+  *nfilters = count ? (int)strtol(count, NULL, 10) : -1; /* the count line came with kernel 5.9 */
+  *tracer = strtol(traced, NULL, 10);
+  return 0;
+}
+
+/* /proc/PID/limits: a header, then one row per resource in RLIMIT_* order, columns at fixed offsets
+ * ("%-25s %-20s %-20s"). Read as text because prlimit() on another process needs CAP_SYS_RESOURCE
+ * or the same IDs, and a user-namespaced target has neither. */
+static int read_limits(pid_t pid, struct confinement *c, struct confine_error *e) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
+  if (slurp(path, buf, sizeof buf) < 0) return fail(e, "limits", errno, "%s", path);
+  char *line = strchr(buf, '\n');
+  for (int i = 0; i < NLIMITS && line && line[1]; i++) {
+    line++;
+    char *end = strchr(line, '\n');
+    if (end) *end = 0;
+    char soft[32], hard[32];
+    if (strlen(line) < 26 || sscanf(line + 26, "%31s %31s", soft, hard) != 2) {
+      return fail(e, "limits", ENOTSUP, "%s row %d is not \"name soft hard\"", path, i + 1);
+    }
+    c->limits[i].rlim_cur = strcmp(soft, "unlimited") == 0 ? RLIM_INFINITY : strtoull(soft, NULL, 10);
+    c->limits[i].rlim_max = strcmp(hard, "unlimited") == 0 ? RLIM_INFINITY : strtoull(hard, NULL, 10);
+    c->have_limit[i] = true;
+    line = end;
+  }
+  return 0;
+}
+
+/* Does the comma-separated `want` (a hierarchy's controllers, "cpu,cpuacct" or "name=systemd")
+ * appear whole in the super options of a cgroup v1 mount ("rw,cpu,cpuacct")? */
+static bool has_controllers(const char *opts, const char *want) {
+  char copy[256];
+  snprintf(copy, sizeof copy, "%s", want);
+  for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    size_t n = strlen(tok);
+    const char *p = opts;
+    bool found = false;
+    while ((p = strstr(p, tok))) {
+      if ((p == opts || p[-1] == ',') && (p[n] == ',' || p[n] == 0 || p[n] == '\n')) { found = true; break; }
+      p += n;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+/* Where the hierarchy `controllers` ("" for cgroup v2) is mounted here, and the mount's own root. */
+static bool find_mount(const char *mountinfo, const char *controllers, char *point, size_t psize, char *root, size_t rsize) {
+  bool v2 = controllers[0] == 0;
+  for (const char *line = mountinfo; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    const char *sep = strstr(line, " - ");
+    const char *eol = strchr(line, '\n');
+    if (!sep || (eol && sep > eol)) continue;
+    char fstype[32], opts[512], mroot[512], mpoint[512];
+    if (sscanf(sep + 3, "%31s %*s %511s", fstype, opts) != 2) continue;
+    if (sscanf(line, "%*s %*s %*s %511s %511s", mroot, mpoint) != 2) continue;
+    if (v2 ? strcmp(fstype, "cgroup2") != 0 : strcmp(fstype, "cgroup") != 0 || !has_controllers(opts, controllers)) continue;
+    snprintf(point, psize, "%s", mpoint);
+    snprintf(root, rsize, "%s", mroot);
+    return true;
+  }
+  return false;
+}
+
+/* A paused container's processes are frozen: joining its cgroup would freeze us too. */
+static bool frozen(const char *dir, bool v2) {
+  char path[1100], buf[256];
+  snprintf(path, sizeof path, "%s/%s", dir, v2 ? "cgroup.events" : "freezer.state");
+  if (slurp(path, buf, sizeof buf) < 0) return false;
+  return v2 ? strstr(buf, "frozen 1") != NULL : strncmp(buf, "FROZEN", 6) == 0 || strncmp(buf, "FREEZING", 8) == 0;
+}
+
+static int read_cgroups(pid_t pid, struct confinement *c, struct confine_error *e) {
+  char path[64], lines[8192], mountinfo[65536];
+  snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+  if (slurp(path, lines, sizeof lines) < 0) return fail(e, "cgroup", errno, "%s", path);
+  if (slurp("/proc/self/mountinfo", mountinfo, sizeof mountinfo) < 0) return fail(e, "cgroup", errno, "/proc/self/mountinfo");
+  bool any_v1 = false;
+  for (char *save, *line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2) return fail(e, "cgroup", ENOTSUP, "%s: unexpected line", path);
+    *c2 = 0;
+    const char *controllers = c1 + 1, *cpath = c2 + 1;
+    bool v2 = controllers[0] == 0;
+    any_v1 |= !v2;
+    char point[512], root[512];
+    if (!find_mount(mountinfo, controllers, point, sizeof point, root, sizeof root)) {
+      /* On a hybrid host the empty v2 line is systemd's bookkeeping; it is only a limit when v2 is mounted. */
+      if (v2 && any_v1) continue;
+      return fail(e, "cgroup", ENOENT, "hierarchy \"%s\" is not mounted here", v2 ? "cgroup2" : controllers);
+    }
+    size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+    if (rl && (strncmp(cpath, root, rl) != 0 || (cpath[rl] != '/' && cpath[rl] != 0))) {
+      return fail(e, "cgroup", ENOENT, "%s is outside the mount of \"%s\" (%s)", cpath, controllers, root);
+    }
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s%s", point, cpath + rl);
+    if ((v2 || strstr(controllers, "freezer")) && frozen(dir, v2)) return fail(e, "paused", 0, "%s", dir);
+    if (c->ncgroups == MAX_CGROUPS) return fail(e, "cgroup", E2BIG, "more than %d hierarchies", MAX_CGROUPS);
+    char procs[1100];
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+    int fd = open(procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail(e, "cgroup", errno, "%s", procs);
+    c->cgroup_fds[c->ncgroups++] = fd;
+  }
+  return 0;
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+/* Stops the target for a moment (PTRACE_SEIZE + PTRACE_INTERRUPT: no signal it could see), copies
+ * its filters and their flags, and lets it go. Index 0 is the newest filter; we keep oldest first. */
+static int read_filters(pid_t pid, int expected, struct confinement *c, struct confine_error *e) {
+  if (ptrace(PTRACE_SEIZE, pid, 0, 0) < 0) return fail(e, "seccomp", errno, "PTRACE_SEIZE of PID %d", (int)pid);
+  struct sigaction sa = {.sa_handler = on_alarm}, old;
+  sigaction(SIGALRM, &sa, &old); /* no SA_RESTART: the alarm interrupts waitpid */
+  int rc = 0, status;
+  alarm(STOP_TIMEOUT_S);
+  if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0) rc = fail(e, "seccomp", errno, "PTRACE_INTERRUPT of PID %d", (int)pid);
+  else if (waitpid(pid, &status, __WALL) < 0) {
+    rc = fail(e, "seccomp", errno == EINTR ? ETIMEDOUT : errno, "PID %d did not stop within %ds", (int)pid, STOP_TIMEOUT_S);
+  } else if (!WIFSTOPPED(status)) rc = fail(e, "seccomp", ESRCH, "PID %d ended", (int)pid);
+  alarm(0);
+  sigaction(SIGALRM, &old, NULL);
+  struct seccomp_copy newest_first[MAX_FILTERS];
+  int n = 0;
+  while (rc == 0) {
+    long len = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)n, NULL);
+    if (len < 0 && errno == ENOENT) break;
+    if (len < 0) { rc = fail(e, "seccomp", errno, "PTRACE_SECCOMP_GET_FILTER %d of PID %d", n, (int)pid); break; }
+    if (n == MAX_FILTERS) { rc = fail(e, "seccomp", E2BIG, "PID %d has more than %d filters", (int)pid, MAX_FILTERS); break; }
+    struct sock_filter *insns = calloc((size_t)len, sizeof *insns);
+    struct __ptrace_seccomp_metadata md = {.filter_off = (uint64_t)n};
+    if (!insns || ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)n, insns) != len ||
+        ptrace(PTRACE_SECCOMP_GET_METADATA, pid, (void *)sizeof md, &md) < 0) {
+      free(insns);
+      rc = fail(e, "seccomp", errno ? errno : EIO, "copying filter %d of PID %d", n, (int)pid);
+      break;
+    }
+    newest_first[n++] = (struct seccomp_copy){.prog = {.len = (unsigned short)len, .filter = insns}, .flags = (unsigned)md.flags};
+  }
+  ptrace(PTRACE_DETACH, pid, 0, 0);
+  if (rc == 0 && expected >= 0 && n != expected) rc = fail(e, "seccomp", EIO, "read %d filters, PID %d has %d", n, (int)pid, expected);
+  for (int i = 0; i < n; i++) c->filters[i] = newest_first[n - 1 - i];
+  c->nfilters = rc == 0 ? n : 0;
+  return rc;
+}
+
+/* The LSM label the target runs under. A kernel without AppArmor or SELinux answers EINVAL. */
+static int read_label(pid_t pid, struct confinement *c, struct confine_error *e) {
+  char path[64], buf[sizeof c->label];
+  snprintf(path, sizeof path, "/proc/%d/attr/current", (int)pid);
+  if (slurp(path, buf, sizeof buf) < 0) {
+    if (errno == EINVAL || errno == ENOENT) return 0;
+    return fail(e, "lsm", errno, "%s", path);
+  }
+  buf[strcspn(buf, "\n")] = 0;
+  struct stat st;
+  if (stat("/sys/fs/selinux", &st) == 0) {
+    snprintf(c->lsm, sizeof c->lsm, "selinux");
+  } else if (stat("/sys/module/apparmor", &st) == 0) {
+    if (strcmp(buf, "unconfined") == 0) return 0;
+    buf[strcspn(buf, " ")] = 0; /* "docker-default (enforce)": the profile is the first word */
+    memcpy(c->lsm, "apparmor", sizeof c->lsm);
+  } else {
+    return buf[0] ? fail(e, "lsm", ENOTSUP, "label \"%.64s\" of an LSM that is neither AppArmor nor SELinux", buf) : 0;
+  }
+  memcpy(c->label, buf, sizeof c->label);
+  c->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return c->proc_fd < 0 ? fail(e, "lsm", errno, "/proc") : 0;
+}
+
+int confine_read(pid_t pid, bool whole, struct confinement *c, struct confine_error *e) {
+  memset(c, 0, sizeof *c);
+  c->whole = whole;
+  c->proc_fd = -1;
+  if (read_cgroups(pid, c, e) < 0) return -1;
+  if (!whole) return 0;
+  int mode, nfilters;
+  long tracer;
+  if (read_status(pid, c, &mode, &nfilters, &tracer, e) < 0 || read_limits(pid, c, e) < 0 || read_label(pid, c, e) < 0) return -1;
+  if (mode == 1) return fail(e, "seccomp", ENOTSUP, "PID %d is in seccomp strict mode, which allows no exec", (int)pid);
+  if (mode != 2) return 0;
+  if (tracer) return fail(e, "seccomp", EBUSY, "PID %d is traced by PID %ld, so its filters cannot be read", (int)pid, tracer);
+  return read_filters(pid, nfilters, c, e);
+}

@@ -1,0 +1,59 @@
+/*
+ * The target's confinement: what a runtime's own exec gives a process it starts in a container,
+ * read from the target process itself so that it is the same for every runtime and adapter.
+ * confine_read() runs in scope-exec on the host side, before any namespace is joined (it needs the
+ * host's /proc, cgroup mounts and ptrace); confine_apply() runs in the forked child, inside, just
+ * before execve. See confine-apply.c for the order and why.
+ */
+#ifndef SCOPE_CONFINE_H
+#define SCOPE_CONFINE_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#define MAX_CGROUPS 24
+#define MAX_FILTERS 32
+#define NLIMITS 16 /* RLIMIT_CPU .. RLIMIT_RTTIME, the rows of /proc/PID/limits */
+
+struct seccomp_copy {
+  struct sock_fprog prog;
+  unsigned int flags; /* SECCOMP_FILTER_FLAG_LOG, the one flag the kernel tells back */
+};
+
+struct confinement {
+  bool whole;                /* false with --privileged: only the cgroups are copied */
+  uint64_t inh, prm, eff, bnd, amb;
+  bool no_new_privs;
+  int nfilters;              /* oldest first, the order to install them in */
+  struct seccomp_copy filters[MAX_FILTERS];
+  int ncgroups;
+  int cgroup_fds[MAX_CGROUPS]; /* the target's cgroup.procs, opened for writing on the host */
+  bool have_limit[NLIMITS];
+  struct rlimit limits[NLIMITS];
+  char lsm[9];              /* "apparmor", "selinux" or "" */
+  char label[256];           /* the profile or context to exec under */
+  int proc_fd;               /* the host's /proc (O_PATH), to reach our own attr/exec inside */
+};
+
+/* What failed: the stage names the piece (for the engine's message), detail the item, errno the cause. */
+struct confine_error {
+  const char *stage;
+  char detail[160];
+  int err;
+};
+
+/* Reads every piece from the process `pid` pins (pidfd checked by the caller afterwards). */
+int confine_read(pid_t pid, bool whole, struct confinement *c, struct confine_error *e);
+
+/* Moves the calling process into the target's cgroups: first, while it still may. */
+int confine_join_cgroups(const struct confinement *c, struct confine_error *e);
+
+struct exec_opts;
+
+/* Takes the IDs of `o` and the rest of the confinement, inside, after the root was taken. */
+int confine_apply(const struct confinement *c, const struct exec_opts *o, struct confine_error *e);
+
+#endif
