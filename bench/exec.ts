@@ -2,7 +2,9 @@
  * `scope-engine exec` against the peer tools, in one run, on the same lab container:
  *   npm run build && node dist/bench/exec.js [container] [runs]
  * Prints the median wall time of running `true` inside the container and ratios against
- * `nsenter -t PID -a` and `docker exec`.
+ * `nsenter -t PID -a` and `docker exec`, every case taking turns in one interleaved run. The
+ * --privileged row copies no confinement: the difference to the row above it is what reading
+ * and taking the target's capabilities, seccomp filters, cgroups and limits costs.
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import { createEngine } from '../core/index';
 import { openContainerTarget } from '../core/targets';
 import { execInTarget } from '../native/exec';
-import { printTable, run, time } from './stats';
+import { interleave, printTable, run } from './stats';
 
 async function main(): Promise<void> {
   const container = process.argv[2] ?? 'lab-web';
@@ -21,23 +23,27 @@ async function main(): Promise<void> {
   const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
   const engine = await createEngine();
   const { target } = await openContainerTarget(engine, 'docker', container);
-  const results = [
-    await time('nsenter -t PID -a', runs, () => run('nsenter', ['-t', pid, '-a', 'true'])),
-    await time('docker exec', runs, () => run('docker', ['exec', container, 'true'])),
-    await time('scope-engine exec (CLI, cold)', runs, () => run(process.execPath, [cli, 'exec', '-r', 'docker', container, '--', 'true'], env)),
-    await time('library: resolve + pin + exec', runs, async () => {
-      const t = await openContainerTarget(engine, 'docker', container);
-      try {
-        await execInTarget(t.target, { argv: ['true'] });
-      } finally {
-        t.target.close();
-      }
-    }),
-    await time('library: exec on a pinned target', runs, () => execInTarget(target, { argv: ['true'] })),
-  ];
+  const results = await interleave([
+    { name: 'nsenter -t PID -a', fn: () => run('nsenter', ['-t', pid, '-a', 'true']) },
+    { name: 'docker exec', fn: () => run('docker', ['exec', container, 'true']) },
+    { name: 'scope-engine exec (CLI, cold)', fn: () => run(process.execPath, [cli, 'exec', '-r', 'docker', container, '--', 'true'], env) },
+    {
+      name: 'library: resolve + pin + exec',
+      async fn() {
+        const t = await openContainerTarget(engine, 'docker', container);
+        try {
+          await execInTarget(t.target, { argv: ['true'] });
+        } finally {
+          t.target.close();
+        }
+      },
+    },
+    { name: 'library: exec on a pinned target', fn: () => execInTarget(target, { argv: ['true'] }) },
+    { name: 'library: exec on a pinned target, --privileged', fn: () => execInTarget(target, { argv: ['true'], privileged: true }) },
+  ], runs);
   target.close();
   await engine.close();
-  console.log(`exec of "true" in ${container} (PID ${pid}), median of ${runs} runs each`);
+  console.log(`exec of "true" in ${container} (PID ${pid}), median of ${runs} interleaved runs each`);
   printTable(results, ['nsenter -t PID -a', 'docker exec']);
 }
 

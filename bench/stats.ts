@@ -24,6 +24,31 @@ export async function time(name: string, runs: number, fn: () => unknown | Promi
   return { name, medianMs: samples[Math.floor(samples.length / 2)], runs };
 }
 
+export interface Case {
+  name: string;
+  fn: () => unknown | Promise<unknown>;
+}
+
+/**
+ * Median wall time of each case over `runs` rounds, the cases taking turns within a round
+ * (A B C A B C ...), so that a machine whose speed drifts slows every case alike.
+ */
+export async function interleave(cases: Case[], runs: number): Promise<Timing[]> {
+  for (const c of cases) await c.fn(); // warm-up: page cache, lazy loads
+  const samples = cases.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, c] of cases.entries()) {
+      const start = performance.now();
+      await c.fn();
+      samples[k].push(performance.now() - start);
+    }
+  }
+  return cases.map((c, k) => {
+    const sorted = samples[k].sort((a, b) => a - b);
+    return { name: c.name, medianMs: sorted[Math.floor(sorted.length / 2)], runs };
+  });
+}
+
 /** Runs a command to completion; a non-zero exit fails the benchmark rather than timing an error. */
 export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
   execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });

@@ -49,6 +49,8 @@ export interface Binding {
   pidfdAlive(pidfd: number): boolean;
   openRoot(pid: number): number;
   closeFd(fd: number): void;
+  /** An anonymous file (memfd, close-on-exec) holding `data`, read from its start; the caller closes it. */
+  memfdOf(name: string, data: Buffer): number;
   fileOp(req: FileOpRequest): Promise<{ data?: Buffer; stat?: NativeStat }>;
   mqExchange(req: MqExchangeRequest): Promise<Buffer[]>;
 }

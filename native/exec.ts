@@ -9,7 +9,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ScopeError, type ErrorCode } from '../core/errors';
-import { execHelperPath } from './index';
+import { execHelperPath, native } from './index';
 import { NAMESPACES, type Namespace, type Target } from './target';
 
 export interface ExecOptions {
@@ -78,14 +78,18 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
   if (opts.privileged) args.push('--privileged');
   args.push('--', ...opts.argv);
   const stdio = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit'] : opts.stdio === 'pipe' || !opts.stdio ? ['pipe', 'pipe', 'pipe'] : opts.stdio;
-  const child = spawn(execHelperPath(), args, {
-    stdio: [...(stdio as StdioOptions[]), target.pidfd, 'pipe', 'pipe'] as StdioOptions,
-    env: {},
-    detached: opts.keep,
-  });
-  const envPipe = (child.stdio as unknown[])[5] as NodeJS.WritableStream;
-  envPipe.on('error', () => undefined); // a helper that died early: its exit says why
-  envPipe.end(Object.entries(environment(target, opts)).map(([k, v]) => `${k}=${v}\0`).join(''));
+  const envBlock = Buffer.from(Object.entries(environment(target, opts)).map(([k, v]) => `${k}=${v}\0`).join(''));
+  const envFd = native().memfdOf('scope-exec-env', envBlock);
+  let child: ChildProcess;
+  try {
+    child = spawn(execHelperPath(), args, {
+      stdio: [...(stdio as StdioOptions[]), target.pidfd, 'pipe', envFd] as StdioOptions,
+      env: {},
+      detached: opts.keep,
+    });
+  } finally {
+    native().closeFd(envFd); // the helper has its own copy
+  }
   let failure: HelperEvent | undefined;
   let pid: number | undefined;
   const started = new Promise<number>((resolve, reject) => {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <napi.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -75,6 +76,35 @@ Napi::Value OpenRoot(const Napi::CallbackInfo& info) {
   std::string path = "/proc/" + std::to_string(pid) + "/root";
   int fd = open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw sysErrorToJs(info.Env(), errno, "open", path);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// memfdOf(name, bytes): an anonymous file holding `bytes`, positioned at its start. A child reads
+// it at once, where a pipe would make it wait for the event loop to write and close its end.
+Napi::Value MemfdOf(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsBuffer()) {
+    throw Napi::TypeError::New(info.Env(), "memfdOf(name, buffer)");
+  }
+  std::string name = info[0].As<Napi::String>();
+  auto data = info[1].As<Napi::Buffer<char>>();
+  int fd = memfd_create(name.c_str(), MFD_CLOEXEC);
+  if (fd < 0) throw sysErrorToJs(info.Env(), errno, "memfd_create", name);
+  size_t done = 0;
+  while (done < data.Length()) {
+    ssize_t n = write(fd, data.Data() + done, data.Length() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      throw sysErrorToJs(info.Env(), err, "write", name);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (lseek(fd, 0, SEEK_SET) < 0) {
+    int err = errno;
+    close(fd);
+    throw sysErrorToJs(info.Env(), err, "lseek", name);
+  }
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -200,6 +230,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdAlive", Napi::Function::New(env, PidfdAlive));
   exports.Set("openRoot", Napi::Function::New(env, OpenRoot));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
+  exports.Set("memfdOf", Napi::Function::New(env, MemfdOf));
   exports.Set("fileOp", Napi::Function::New(env, FileOpFn));
   exports.Set("mqExchange", Napi::Function::New(env, MqExchangeFn));
   return exports;

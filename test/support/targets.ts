@@ -22,7 +22,7 @@ export interface TestTarget {
   stop(): Promise<void>;
 }
 
-const APPLETS = ['sh', 'sleep', 'cat', 'id', 'stat', 'rm', 'ls', 'readlink', 'echo', 'ln', 'mkdir', 'test', 'kill', 'wc', 'head'];
+const APPLETS = ['env', 'sh', 'sleep', 'cat', 'id', 'stat', 'rm', 'ls', 'readlink', 'echo', 'ln', 'mkdir', 'test', 'kill', 'wc', 'head'];
 const BUSYBOX = '/bin/busybox';
 export const USERNS_BASE = 100000;
 
@@ -60,15 +60,23 @@ function chownTree(root: string, base: number): void {
   walk(root);
 }
 
+export interface TargetOptions {
+  /** Host programs that exec the next word (setpriv, prlimit), run just before the chroot. */
+  confine?: string[];
+  /** Added to the target's environment, by env inside the chroot (static busybox: no host loader sees it). */
+  env?: Record<string, string>;
+}
+
 /** Starts a target and waits until the chrooted sleep runs. */
-export async function startTarget(kind: TargetKind): Promise<TestTarget> {
+export async function startTarget(kind: TargetKind, opts: TargetOptions = {}): Promise<TestTarget> {
   const root = buildRoot(kind);
   const userns = kind === 'userns'
     ? ['--user', `--map-users=${USERNS_BASE},0,65536`, `--map-groups=${USERNS_BASE},0,65536`, '--setuid', '0', '--setgid', '0']
     : [];
   // The script runs as the namespaces' root before the chroot: its own tmpfs on /tmp, its own /proc.
   const script = `mount -t tmpfs -o mode=1777 tmpfs ${root}/tmp && mount -t tmpfs -o mode=1777 tmpfs ${root}/dev/shm && ` +
-    `mount --rbind /proc ${root}/proc && exec chroot ${root} /bin/sleep 100000`;
+    `mount --rbind /proc ${root}/proc && exec ${(opts.confine ?? []).join(' ')} chroot ${root} ` +
+    `${opts.env ? `/bin/env ${Object.entries(opts.env).map(([k, v]) => `${k}=${v}`).join(' ')} ` : ''}/bin/sleep 100000`;
   const unshare: ChildProcess = spawn('unshare', [...userns, '--pid', '--fork', '--mount-proc', '--propagation', 'private',
     BUSYBOX, 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
