@@ -4,7 +4,7 @@
  * nothing can change that afterwards; if not, the container restarted meanwhile and we say so
  * rather than act on whatever process now has that PID.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { nsPidOf, Target } from '../native/target';
 import type { Engine } from './engine';
 import { ScopeError } from './errors';
@@ -70,16 +70,25 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
  */
 export function openProcessInContainer(main: Target, nsPid: number): Target {
   if (nsPid === main.nsPid) return Target.open(main.pid, { startTime: main.startTime });
+  const hit = processesOf(main).find((p) => p.nsPid === nsPid);
+  if (hit) return Target.open(hit.pid);
+  throw new ScopeError('E_NOT_FOUND', `no process ${nsPid} in the container of PID ${main.pid} (PIDs as the container numbers them)`);
+}
+
+/** The processes in the main process's PID namespace: host PID, PID as the container numbers it, argv. */
+export function processesOf(main: Target): { pid: number; nsPid: number; argv: string[] }[] {
   const pidNs = main.namespaces.pid;
+  const out: { pid: number; nsPid: number; argv: string[] }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const st = statSync(`/proc/${entry}/ns/pid`);
       if (st.ino !== pidNs?.ino || st.dev !== pidNs.dev) continue;
-      if (nsPidOf(entry) === nsPid) return Target.open(Number(entry));
+      const nsPid = nsPidOf(entry);
+      if (nsPid !== undefined) out.push({ pid: Number(entry), nsPid, argv: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').slice(0, -1) });
     } catch {
       // exited while we looked
     }
   }
-  throw new ScopeError('E_NOT_FOUND', `no process ${nsPid} in the container of PID ${main.pid} (PIDs as the container numbers them)`);
+  return out;
 }

@@ -12,11 +12,11 @@ export interface NativeStat {
 }
 
 export interface FileOpRequest {
-  op: 'mkdir' | 'write' | 'symlink' | 'read' | 'stat' | 'unlink';
+  op: 'mkdir' | 'write' | 'symlink' | 'read' | 'stat' | 'unlink' | 'removeTree' | 'rename' | 'chmod';
   /** From openRoot(): every path resolves under it. */
   rootFd: number;
   path: string;
-  /** write: the content; symlink: the link's target. */
+  /** write: the content; symlink: the link's target; rename: the new path. */
   data?: Buffer | string;
   mode?: number;
   dirMode?: number;
@@ -29,6 +29,8 @@ export interface FileOpRequest {
   /** Keep the file capabilities a non-zero fsuid drops: for acting as the container's root. */
   keepCaps?: boolean;
   maxRead?: number;
+  /** rename: refuse to replace (noreplace) or swap with (exchange) what is at the new path. */
+  rename?: 'noreplace' | 'exchange';
 }
 
 export interface MqExchangeRequest {
@@ -42,11 +44,15 @@ export interface MqExchangeRequest {
   gid: number;
   keepCaps?: boolean;
   timeoutMs?: number;
+  /** The request's id: reply frames carrying another are dropped. */
+  uniq?: number;
 }
 
 export interface Binding {
   pidfdOpen(pid: number): number;
   pidfdAlive(pidfd: number): boolean;
+  /** Sends `signal` (a number) to the pinned process; one that has exited is not an error. */
+  pidfdSignal(pidfd: number, signal: number): void;
   openRoot(pid: number): number;
   closeFd(fd: number): void;
   /** An anonymous file (memfd, close-on-exec) holding `data`, read from its start; the caller closes it. */

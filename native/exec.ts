@@ -29,6 +29,8 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** argv[0] is a host path, opened before entering the container: runs tools a container lacks. */
   hostBinary?: boolean;
+  /** Run this host file (a sealed copy of it) with argv as given, argv[0] naming it inside. */
+  program?: string;
   /** Give the program a pseudo-terminal. */
   tty?: boolean;
   /** Let the program outlive the engine (otherwise it gets SIGHUP when the engine dies). */
@@ -72,13 +74,14 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
   if (namespaces.length) args.push('--ns', namespaces.join(','));
   const ids = credentials(target, opts, namespaces.includes('user'));
   args.push('--uid', String(ids.uid), '--gid', String(ids.gid), '--groups', ids.groups.join(','));
-  if (opts.hostBinary) args.push('--host-binary');
+  const program = opts.hostBinary ? opts.argv[0] : opts.program;
+  if (program) args.push('--exec-file', program);
   if (opts.tty) args.push('--tty');
   if (opts.keep) args.push('--keep');
   if (opts.privileged) args.push('--privileged');
   args.push('--', ...opts.argv);
   const stdio = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit'] : opts.stdio === 'pipe' || !opts.stdio ? ['pipe', 'pipe', 'pipe'] : opts.stdio;
-  const envBlock = Buffer.from(Object.entries(environment(target, opts)).map(([k, v]) => `${k}=${v}\0`).join(''));
+  const envBlock = Buffer.from(Object.entries(environment(target, opts, namespaces.includes('mnt'))).map(([k, v]) => `${k}=${v}\0`).join(''));
   const envFd = native().memfdOf('scope-exec-env', envBlock);
   let child: ChildProcess;
   try {
@@ -143,25 +146,35 @@ function credentials(target: Target, opts: ExecOptions, joinsUserNs: boolean) {
   // gives the container's; a group outside the map cannot be set inside.
   const ownGroups = target.groups.filter((g) => target.gidMap.hasHost(g)).map((g) => target.gidMap.toContainer(g));
   const groups = opts.groups ?? (uid === own.uid && gid === own.gid ? ownGroups : [gid]);
-  if (joinsUserNs) return { uid, gid, groups };
-  return { uid: target.uidMap.toHost(uid), gid: target.gidMap.toHost(gid), groups: groups.map((g) => target.gidMap.toHost(g)) };
+  // An ID with no host counterpart cannot be taken inside either: say so before anything starts.
+  const host = { uid: target.uidMap.toHost(uid), gid: target.gidMap.toHost(gid), groups: groups.map((g) => target.gidMap.toHost(g)) };
+  return joinsUserNs ? { uid, gid, groups } : host;
 }
 
-/** The target's own environment (as docker exec uses the container's), then the caller's additions. */
-function environment(target: Target, opts: ExecOptions): Record<string, string> {
+/**
+ * The target's own environment (as docker exec uses the container's), then the caller's additions.
+ * Without the mount namespace the program is looked up and runs on the host's files, so nothing of
+ * the container's may steer it (its PATH could name a directory it controls on the host, its
+ * LD_PRELOAD a library there): it gets an environment of the engine's making.
+ */
+function environment(target: Target, opts: ExecOptions, joinsMnt: boolean): Record<string, string> {
   const env: Record<string, string> = {};
+  if (joinsMnt) readEnviron(target, env);
+  env.PATH ??= DEFAULT_PATH;
+  env.HOME ??= '/root';
+  if (opts.tty) env.TERM ??= process.env.TERM ?? 'xterm';
+  return { ...env, ...opts.env };
+}
+
+function readEnviron(target: Target, env: Record<string, string>): void {
   try {
     for (const kv of readFileSync(`/proc/${target.pid}/environ`, 'utf8').split('\0')) {
       const i = kv.indexOf('=');
       if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
     }
   } catch {
-    // Unreadable (the process exited or hid it): the defaults below still make a usable environment.
+    // Unreadable (the process exited or hid it): the defaults make a usable environment.
   }
-  env.PATH ??= DEFAULT_PATH;
-  env.HOME ??= '/root';
-  if (opts.tty) env.TERM ??= process.env.TERM ?? 'xterm';
-  return { ...env, ...opts.env };
 }
 
 function helperError(ev: HelperEvent | undefined, opts: ExecOptions): ScopeError {

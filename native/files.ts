@@ -72,6 +72,21 @@ export class ContainerFs {
     return this.toStat(r.stat!);
   }
 
+  /** rm -r: never follows a symlink nor crosses into another mount; a missing path is fine. */
+  async removeTree(path: string, opts: Owner = {}): Promise<void> {
+    await this.run({ op: 'removeTree', path }, opts, 'removing');
+  }
+
+  /** Renames `from` to `to`: refusing to replace what is there, or swapping the two. */
+  async rename(from: string, to: string, how: 'noreplace' | 'exchange', opts: Owner = {}): Promise<void> {
+    await this.run({ op: 'rename', path: from, data: to, rename: how }, opts, `renaming to ${to}`);
+  }
+
+  /** Sets a directory's mode exactly (never through a symlink). */
+  async chmodDir(path: string, mode: number, opts: Owner = {}): Promise<void> {
+    await this.run({ op: 'chmod', path, mode }, opts, 'changing the mode of');
+  }
+
   /** Removes a file, a symlink or an empty directory. */
   async unlink(path: string, opts: Owner = {}): Promise<void> {
     await this.run({ op: 'unlink', path }, opts, 'removing');
@@ -121,7 +136,9 @@ export function actingAs(t: Target, owner: Owner = {}): { uid: number; gid: numb
 
 function fileError(err: unknown, doing: string): ScopeError {
   const code = (err as NodeJS.ErrnoException).code;
-  const message = `${doing}: ${(err as Error).message}`;
+  // The native write says EEXIST for what it will not replace: a device, FIFO or socket.
+  const why = code === 'EEXIST' && doing.startsWith('writing') ? 'a device, FIFO or socket is there, which is never replaced' : (err as Error).message;
+  const message = `${doing}: ${why}`;
   if (code === 'EACCES' || code === 'EPERM') return new ScopeError('E_PERMISSION', message, { cause: err, details: { errno: code } });
   return new ScopeError('E_FILE', message, { cause: err, details: { errno: code } });
 }

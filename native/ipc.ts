@@ -24,8 +24,15 @@ export function decodeFrame(frame: Buffer): { header: Record<string, unknown>; d
   const end = frame.indexOf(0);
   if (end < 0) throw new ScopeError('E_RUNTIME_ERROR', 'IPC answer without a header terminator');
   const dataEnd = frame.indexOf(0, end + 1);
+  let header: unknown;
+  try {
+    header = JSON.parse(frame.subarray(0, end).toString());
+  } catch {
+    header = undefined;
+  }
+  if (!header || typeof header !== 'object') throw new ScopeError('E_RUNTIME_ERROR', 'an IPC answer\'s header is not a JSON object');
   return {
-    header: JSON.parse(frame.subarray(0, end).toString()),
+    header: header as Record<string, unknown>,
     data: frame.subarray(end + 1, dataEnd < 0 ? frame.length : dataEnd).toString(),
   };
 }
@@ -40,7 +47,7 @@ export async function ipcRequest(target: Target, request: object, timeoutMs = 50
   let frames: Buffer[];
   try {
     frames = await native().mqExchange({ pidfd: target.pidfd, inName: queue('In'), outName: queue('Out'), messages: [message],
-      timeoutMs, ...actingAs(target) });
+      timeoutMs, uniq, ...actingAs(target) });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ETIMEDOUT') {
@@ -50,14 +57,20 @@ export async function ipcRequest(target: Target, request: object, timeoutMs = 50
     throw new ScopeError(code === 'EPERM' || code === 'EACCES' ? 'E_PERMISSION' : 'E_NAMESPACE',
       `IPC with PID ${target.pid}: ${(err as Error).message}`, { cause: err });
   }
+  // Everything below came from inside the container: checked again, and never trusted to be well formed.
   const decoded = frames.map(decodeFrame);
   const last = decoded[decoded.length - 1];
+  if (decoded.some((f) => f.header.uniq !== uniq)) throw new ScopeError('E_RUNTIME_ERROR', `an IPC answer on ${queue('Out')} is not for our request`);
+  const status = last.header.status;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+    throw new ScopeError('E_RUNTIME_ERROR', `the payload's IPC answer has no valid status (${JSON.stringify(status)?.slice(0, 40)})`);
+  }
   const body = decoded.map((f) => f.data).join('');
   let parsed: unknown = body;
   try {
     parsed = JSON.parse(body);
   } catch {
-    // Not JSON: hand the text on as it is.
+    // Not JSON: hand the text on as it is (the CLI escapes it for the terminal).
   }
-  return { status: Number(last.header.status ?? 0), data: parsed };
+  return { status, data: parsed };
 }

@@ -5,6 +5,7 @@
  * trusted: if the process is still alive afterwards, the PID cannot have named anyone else meanwhile.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { ScopeError } from '../core/errors';
 import { IdMap } from './idmap';
 import { native } from './index';
@@ -104,6 +105,16 @@ export class Target implements TargetInfo {
     if (!native().pidfdAlive(this.pidfd)) {
       throw new ScopeError('E_TARGET_GONE', `process ${this.pid} has exited`, { details: { pid: this.pid } });
     }
+  }
+
+  /** Signals the pinned process (never another that took its PID). */
+  signal(sig: NodeJS.Signals): void {
+    native().pidfdSignal(this.pidfd, osConstants.signals[sig]);
+  }
+
+  /** Whether the pinned process still runs. */
+  alive(): boolean {
+    return !this.closed && native().pidfdAlive(this.pidfd);
   }
 
   /** The target's root directory (O_PATH), opened once, checked against the pidfd. */

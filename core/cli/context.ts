@@ -5,6 +5,7 @@ import type { ExecProcess } from '../../native/exec';
 import { createEngine } from '../index';
 import { AUTO, type Engine } from '../engine';
 import { toScopeError } from '../errors';
+import { hasPendingUndo, undoAll } from '../interrupt';
 import { reportError } from './output';
 
 /** The --runtime help of every command that acts on one container. */
@@ -48,15 +49,33 @@ function engineEnv(g: GlobalOptions): Record<string, string | undefined> {
   return env;
 }
 
+/**
+ * While a command runs, Ctrl-C and SIGTERM first undo what is half-made (core/interrupt.ts), then
+ * end the CLI as the signal would have; a command that passes them on to a program (exec, run in
+ * the foreground) is left to do so when nothing is half-made.
+ */
+function onInterrupt(sig: NodeJS.Signals): void {
+  const status = 128 + osConstants.signals[sig];
+  if (hasPendingUndo()) {
+    void undoAll().finally(() => process.exit(status));
+    return;
+  }
+  if (process.listenerCount(sig) > 1) return;
+  process.exit(status);
+}
+
 export async function withEngine(cmd: Command, body: (engine: Engine, g: GlobalOptions) => Promise<void>): Promise<void> {
   const g = globalOptions(cmd);
   let engine: Engine | undefined;
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const s of sigs) process.on(s, onInterrupt);
   try {
     engine = await createEngine({ plugins: g.plugins, env: engineEnv(g) });
     await body(engine, g);
   } catch (err) {
     process.exitCode = reportError(toScopeError(err), g);
   } finally {
+    for (const s of sigs) process.off(s, onInterrupt);
     await engine?.close();
   }
 }

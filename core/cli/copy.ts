@@ -1,8 +1,15 @@
-/** `scope-engine cp`: host files and directories into a container through ContainerFs. */
-import { readdir, readFile, stat } from 'node:fs/promises';
+/**
+ * `scope-engine cp`: host files and directories into a container through ContainerFs, as docker
+ * cp does: symlinks in the source are copied as symlinks, never followed (so a link to the host's
+ * /etc/shadow stays a link, and a link to .. cannot loop); sockets, devices and FIFOs are refused.
+ * A directory copy that fails or is interrupted removes the directory it made.
+ */
+import type { Stats } from 'node:fs';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import type { ContainerFs, Owner } from '../../native/files';
 import { ScopeError } from '../errors';
+import { undoOnInterrupt } from '../interrupt';
 
 export interface CopyOptions {
   owner?: Owner;
@@ -16,6 +23,8 @@ export interface Copied {
   mode: number;
   uid: number;
   gid: number;
+  /** A symlink's target, for a symlink copied as one. */
+  link?: string;
 }
 
 export function parseCpDestination(arg: string): { ref: string; path: string } {
@@ -32,28 +41,58 @@ export async function copyIn(fs: ContainerFs, src: string, dest: string, opts: C
     if (dest.endsWith('/')) throw new ScopeError('E_USAGE', 'copying stdin needs a file name as destination');
     return [await copyFile(fs, await readStdin(), opts.mode ?? 0o644, dest, opts)];
   }
-  let st;
-  try {
-    st = await stat(src);
-  } catch (err) {
-    throw new ScopeError('E_USAGE', `cannot read ${src}: ${(err as Error).message}`, { cause: err });
-  }
+  const st = await sourceStat(src);
   let target = dest;
   if (dest.endsWith('/') || (await isDirectory(fs, dest, opts.owner))) target = posix.join(dest, basename(src));
   const copied: Copied[] = [];
-  await copyTree(fs, src, target, opts, copied);
+  // A new directory tree is removed whole if the copy does not finish; files replace atomically anyway.
+  const fresh = st.isDirectory() && !(await exists(fs, target, opts.owner));
+  const remove = () => fs.removeTree(target, opts.owner);
+  const done = fresh ? undoOnInterrupt(remove) : () => undefined;
+  try {
+    await copyTree(fs, src, st, target, opts, copied);
+  } catch (err) {
+    if (fresh) await remove().catch(() => undefined);
+    throw err;
+  } finally {
+    done();
+  }
   return copied;
 }
 
-async function copyTree(fs: ContainerFs, src: string, dest: string, opts: CopyOptions, copied: Copied[]): Promise<void> {
-  const st = await stat(src);
+async function sourceStat(src: string): Promise<Stats> {
+  try {
+    return await lstat(src);
+  } catch (err) {
+    throw new ScopeError('E_USAGE', `cannot read ${src}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function copyTree(fs: ContainerFs, src: string, st: Stats, dest: string, opts: CopyOptions, copied: Copied[]): Promise<void> {
   if (st.isDirectory()) {
     await fs.mkdir(dest, { ...opts.owner, mode: st.mode & 0o7777 });
-    for (const name of await readdir(src)) await copyTree(fs, join(src, name), posix.join(dest, name), opts, copied);
+    for (const name of await readdir(src)) {
+      const child = join(src, name);
+      await copyTree(fs, child, await sourceStat(child), posix.join(dest, name), opts, copied);
+    }
     return;
   }
-  if (!st.isFile()) throw new ScopeError('E_USAGE', `${src} is not a regular file or a directory`);
+  if (st.isSymbolicLink()) {
+    const link = await readlink(src);
+    await fs.symlink(link, dest, opts.owner);
+    copied.push({ path: dest, bytes: 0, mode: 0o777, uid: -1, gid: -1, link });
+    return;
+  }
+  if (!st.isFile()) throw new ScopeError('E_USAGE', `${src} is a ${kindOf(st)}: cp copies files, directories and symlinks`);
   copied.push(await copyFile(fs, await readFile(src), opts.mode ?? st.mode & 0o7777, dest, opts));
+}
+
+function kindOf(st: Stats): string {
+  return st.isSocket() ? 'socket' : st.isFIFO() ? 'FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'device' : 'special file';
+}
+
+async function exists(fs: ContainerFs, path: string, owner?: Owner): Promise<boolean> {
+  return fs.stat(path, owner).then(() => true, () => false);
 }
 
 async function copyFile(fs: ContainerFs, data: Buffer, mode: number, dest: string, opts: CopyOptions): Promise<Copied> {

@@ -5,11 +5,13 @@ import { AUTO } from '../engine';
 import { ScopeError } from '../errors';
 import { writeDconf } from '../flows/dconf';
 import { runPayload, type RunResult } from '../flows/run';
+import { stopPayload } from '../flows/stop';
 import { withContainerTarget } from '../targets';
 import type { Progress } from '../payload/install';
 import { collect, RUNTIME_HELP, waitForExit, withEngine, type GlobalOptions } from './context';
 import { parseEnv, PRIVILEGED_HELP, warnPrivileged } from './inside-commands';
 import { printJson } from './output';
+import { forTerminal } from '../text';
 
 const PID_HELP = 'the target process, as the container numbers it (default: the container\'s main process)';
 
@@ -69,6 +71,33 @@ Examples:
       }), g, true);
     }));
 
+  program
+    .command('stop')
+    .description('end the payload started in a container and remove its install')
+    .argument('<container>', 'a name, a full ID or an unambiguous ID prefix')
+    .option('-r, --runtime <name>', RUNTIME_HELP, AUTO)
+    .option('--payload <dir>', 'the payload directory it was started from (default: the built-in scope-probe)')
+    .option('--pid <n>', PID_HELP)
+    .option('--all', 'every loader of the payload in the container, whatever process it watches')
+    .option('--keep', 'leave the install, and the reports in it, in place')
+    .addHelpText('after', `
+The loader is found through the PID its lock file names, pinned, and checked to be the payload's
+loader for that target before it gets SIGTERM (SIGKILL 5 s later): never by name, so nobody
+else's processes are touched. The install is removed unless --keep or another loader still
+runs from it. Nothing running is not an error: the install is still removed.
+
+Examples:
+  scope-engine stop --runtime docker web
+  scope-engine stop --all --keep web`)
+    .action(async (ref: string, opts: { runtime: string; payload?: string; pid?: string; all?: boolean; keep?: boolean }, cmd: Command) =>
+      withEngine(cmd, async (engine, g) => {
+        const r = await stopPayload(engine, opts.runtime, ref, { payloadDir: opts.payload, pid: parsePid(opts.pid), all: opts.all, keep: opts.keep });
+        if (g.json) return printJson({ ...r, container: r.container.name });
+        for (const s of r.stopped) process.stdout.write(`stopped loader PID ${s.loader} (watching PID ${s.target}) in ${r.container.name}\n`);
+        if (!r.stopped.length) process.stdout.write(`no payload was running in ${r.container.name}\n`);
+        for (const d of r.removed) process.stdout.write(`removed ${r.container.name}:${d}\n`);
+      }));
+
   for (const attach of [false, true]) {
     program
       .command(attach ? 'reattach' : 'detach')
@@ -85,7 +114,7 @@ was applied. Exit status 17 means nothing read it in time (is a payload running?
 Examples:
   scope-engine ${attach ? 'reattach' : 'detach'} --runtime docker web`)
       .action(async (ref: string, opts: { runtime: string; pid?: string; wait: string }, cmd: Command) => withEngine(cmd, async (engine, g) => {
-        const r = await writeDconf(engine, opts.runtime, ref, { attach, pid: parsePid(opts.pid), waitMs: Number(opts.wait) });
+        const r = await writeDconf(engine, opts.runtime, ref, { attach, pid: parsePid(opts.pid), waitMs: parseMs(opts.wait, '--wait') });
         if (g.json) printJson({ ...r, container: r.container.name });
         else if (r.applied) process.stdout.write(`${attach ? 'reattached' : 'detached'}: PID ${r.target.nsPid} in ${r.container.name} read ${r.path}\n`);
         if (!r.applied) {
@@ -112,10 +141,11 @@ Examples:
   scope-engine ipc web status --json | jq .data.reports`)
     .action(async (ref: string, request: string, opts: { runtime: string; pid?: string; timeout: string }, cmd: Command) =>
       withEngine(cmd, async (engine, g) => {
+        const timeout = parseMs(opts.timeout, '--timeout');
         const answer = await withContainerTarget(engine, opts.runtime, ref, parsePid(opts.pid),
-          ({ target }) => ipcRequest(target, { req: request }, Number(opts.timeout)));
+          ({ target }) => ipcRequest(target, { req: request }, timeout));
         if (g.json) printJson(answer);
-        else process.stdout.write(`${typeof answer.data === 'string' ? answer.data : JSON.stringify(answer.data, null, 2)}\n`);
+        else process.stdout.write(`${typeof answer.data === 'string' ? forTerminal(answer.data) : JSON.stringify(answer.data, null, 2)}\n`);
         if (answer.status >= 400) process.exitCode = 1;
       }));
 }
@@ -127,6 +157,13 @@ function runOptions(cmd: Command): Command {
     .option('--pid <n>', PID_HELP)
     .option('-e, --env <KEY=VALUE>', 'add to the loader\'s environment (repeatable)', collect, [] as string[])
     .option('--privileged', PRIVILEGED_HELP);
+}
+
+/** A duration in milliseconds, as --wait and --timeout take it: a whole number from 1 to 10 minutes. */
+function parseMs(text: string, flag: string): number {
+  const ms = Number(text);
+  if (!/^\d+$/.test(text) || ms < 1 || ms > 600_000) throw new ScopeError('E_USAGE', `invalid ${flag} "${text}": give milliseconds, from 1 to 600000`);
+  return ms;
 }
 
 function parsePid(text: string | undefined): number | undefined {

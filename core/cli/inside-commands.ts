@@ -44,7 +44,7 @@ Examples:
       const namespaces = parseNamespaces(opts.ns);
       await withContainerTarget(engine, opts.runtime, ref, undefined, async ({ container, target }) => {
         refusePaused(container);
-        const user = opts.user ? await parseUserSpec(opts.user, new ContainerFs(target)) : undefined;
+        const user = opts.user !== undefined ? await parseUserSpec(opts.user, new ContainerFs(target)) : undefined;
         const p = spawnInTarget(target, {
           argv, namespaces, uid: user?.uid, gid: user?.gid,
           cwd: opts.workdir, env: parseEnv(opts.env), hostBinary: opts.hostBinary, tty: opts.tty, privileged: warnPrivileged(opts.privileged),
@@ -82,7 +82,7 @@ Examples:
       const { ref, path } = parseCpDestination(dest);
       await withContainerTarget(engine, opts.runtime, ref, undefined, async ({ target }) => {
         const fs = new ContainerFs(target);
-        const owner = opts.owner ? await parseUserSpec(opts.owner, fs) : undefined;
+        const owner = opts.owner !== undefined ? await parseUserSpec(opts.owner, fs) : undefined;
         const copied = await copyIn(fs, src, path, { owner, mode: opts.mode === undefined ? undefined : parseMode(opts.mode) });
         if (g.json) printJson({ copied });
       });

@@ -23,14 +23,22 @@ async function entries(fs: ContainerFs, file: string): Promise<string[][]> {
   return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
 }
 
+/** The container wrote these files: a field that is not a plain number is refused, never read as 0 (root). */
+function id(field: string | undefined, file: string, name: string): number {
+  if (field === undefined || !/^\d{1,10}$/.test(field)) {
+    throw new ScopeError('E_USAGE', `the container's ${file} gives "${name}" no valid ID (${JSON.stringify(field ?? '')})`);
+  }
+  return Number(field);
+}
+
 async function lookup(fs: ContainerFs, file: string, name: string, what: string): Promise<number> {
   const hit = (await entries(fs, file)).find((f) => f[0] === name);
   if (!hit) throw new ScopeError('E_USAGE', `no ${what} "${name}" in the container's ${file}`);
-  return Number(hit[2]);
+  return id(hit[2], file, name);
 }
 
 /** The user's group from /etc/passwd, or a group numbered like the user when it has no entry. */
 async function primaryGroup(fs: ContainerFs, uid: number): Promise<number> {
-  const hit = (await entries(fs, '/etc/passwd')).find((f) => Number(f[2]) === uid);
-  return hit ? Number(hit[3]) : uid;
+  const hit = (await entries(fs, '/etc/passwd')).find((f) => /^\d+$/.test(f[2] ?? '') && Number(f[2]) === uid);
+  return hit ? id(hit[3], '/etc/passwd', hit[0]) : uid;
 }

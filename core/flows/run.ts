@@ -2,15 +2,22 @@
  * The main job, `scope-engine run`: pin the target, install a payload into its container as the
  * target's user, and start the payload's loader inside the container's namespaces as that user,
  * pointed at the target by its in-container PID (AppScope's first attach, without ptrace).
+ *
+ * What runs is the engine's own copy of the loader, executed from a sealed memfd, so nothing the
+ * container changes in the install between the check and the start changes what runs. A payload
+ * that keeps a lock file is "started" only once its loader holds the lock: a loader that lost a
+ * race with another, or could not take the lock, is an error, never a false success.
  */
 import { spawnInTarget, type ExecProcess } from '../../native/exec';
 import { ContainerFs } from '../../native/files';
+import { nsPidOf } from '../../native/target';
 import type { Engine } from '../engine';
 import { installPayload, type Installed, type Progress } from '../payload/install';
-import { loadPayload, substitute } from '../payload/manifest';
+import { loadPayload, substitute, type Payload } from '../payload/manifest';
 import type { Container } from '../runtime';
 import { ScopeError } from '../errors';
 import { openContainerTarget, refusePaused } from '../targets';
+import { forTerminal } from '../text';
 
 export interface RunOptions {
   /** A payload directory; default the built-in scope-probe. */
@@ -25,6 +32,8 @@ export interface RunOptions {
   /** Leave the loader running after the engine exits. */
   detach?: boolean;
   progress?: Progress;
+  /** How long a loader may take to hold its lock; default 5000 ms. */
+  lockWaitMs?: number;
 }
 
 export interface RunResult {
@@ -41,18 +50,19 @@ export interface RunResult {
  * (seen through the container's own /proc), a second loader would only race the first.
  */
 async function refuseIfRunning(fs: ContainerFs, lockPath: string, nsPid: number): Promise<void> {
-  let loaderPid: number;
-  try {
-    loaderPid = Number((await fs.read(lockPath, { maxBytes: 64 })).toString().trim());
-  } catch {
-    return; // never started here
-  }
-  if (!(loaderPid > 0)) return;
+  const loaderPid = await lockHolder(fs, lockPath);
+  if (!loaderPid) return;
   const cmdline = await fs.read(`/proc/${loaderPid}/cmdline`, { uid: 0, gid: 0 }).catch(() => undefined);
   if (cmdline && cmdline.toString().split('\0').includes(String(nsPid))) {
     throw new ScopeError('E_ALREADY_RUNNING', `a payload already runs for PID ${nsPid} in this container (its loader is PID ` +
-      `${loaderPid} there); use detach/reattach to steer it, or stop it first`, { details: { loaderPid, lock: lockPath } });
+      `${loaderPid} there); use detach/reattach to steer it, or scope-engine stop`, { details: { loaderPid, lock: lockPath } });
   }
+}
+
+/** The PID a lock file names, or undefined when there is none (or no number in it). */
+export async function lockHolder(fs: ContainerFs, lockPath: string): Promise<number | undefined> {
+  const text = await fs.read(lockPath, { maxBytes: 64 }).then((b) => b.toString().trim(), () => '');
+  return /^[1-9]\d*$/.test(text) ? Number(text) : undefined;
 }
 
 export async function runPayload(engine: Engine, selector: string, ref: string, opts: RunOptions): Promise<RunResult> {
@@ -62,18 +72,20 @@ export async function runPayload(engine: Engine, selector: string, ref: string, 
     refusePaused(container);
     const fs = new ContainerFs(target);
     const install = await installPayload(fs, payload, {}, opts.progress);
-    if (payload.lock) await refuseIfRunning(fs, substitute([payload.lock], { pid: target.nsPid, install: install.dir })[0], target.nsPid);
+    const lock = payload.lock && !opts.command ? substitute([payload.lock], { pid: target.nsPid, install: install.dir })[0] : undefined;
+    if (lock) await refuseIfRunning(fs, lock, target.nsPid);
     const argv = substitute(opts.command ?? payload.loader.command, { pid: target.nsPid, install: install.dir });
     const uid = target.uidMap.toContainer(target.uid);
     const gid = target.gidMap.toContainer(target.gid);
     const process = spawnInTarget(target, {
-      argv, uid, gid, env: { ...payload.loader.env, ...opts.env }, keep: opts.detach, privileged: opts.privileged,
-      stdio: opts.detach ? ['ignore', 'ignore', 'ignore'] : ['ignore', 'pipe', 'pipe'],
+      argv, program: ownCopy(payload, install, argv[0]), env: { ...payload.loader.env, ...opts.env }, keep: opts.detach,
+      privileged: opts.privileged, stdio: ['ignore', opts.detach ? 'ignore' : 'pipe', 'pipe'],
     });
     const pid = await process.started;
+    if (lock) await holdsLock(fs, lock, process, pid, opts.lockWaitMs ?? 5000);
     if (opts.detach) {
-      // Let the engine exit: drop our end of the helper's report pipe and stop waiting for it.
-      (process.child.stdio[4] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      // Let the engine exit: drop our ends of the helper's pipes and stop waiting for it.
+      for (const i of [2, 4]) (process.child.stdio[i] as NodeJS.ReadableStream & { destroy(): void }).destroy();
       process.child.unref();
     }
     return {
@@ -87,4 +99,41 @@ export async function runPayload(engine: Engine, selector: string, ref: string, 
   } finally {
     target.close();
   }
+}
+
+/** The host file to run for argv[0] when it names one of the payload's installed files. */
+function ownCopy(payload: Payload, install: Installed, program: string): string | undefined {
+  return payload.files.find((f) => `${install.dir}/${f.path}` === program)?.source;
+}
+
+/**
+ * Waits until the lock file names the loader (its PID as the container numbers it). A loader that
+ * ends first lost a race with another (E_ALREADY_RUNNING) or failed (E_PAYLOAD, with its words).
+ */
+async function holdsLock(fs: ContainerFs, lock: string, p: ExecProcess, hostPid: number, waitMs: number): Promise<void> {
+  let nsPid: number | undefined;
+  try {
+    nsPid = nsPidOf(hostPid);
+  } catch {
+    // Already gone (it lost a race for the lock): its end, below, says what happened.
+  }
+  let ended: { code: number | null; signal: string | null } | undefined;
+  p.exited.then((e) => { ended = e; }, () => { ended = { code: null, signal: null }; });
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (nsPid !== undefined && (await lockHolder(fs, lock)) === nsPid && !ended) return;
+    if (ended) break;
+    if (Date.now() > deadline) {
+      p.child.kill('SIGTERM');
+      throw new ScopeError('E_PAYLOAD', `the payload's loader did not take its lock ${lock} within ${waitMs} ms; it was stopped`);
+    }
+    await new Promise((r) => setTimeout(r, 20)); // a file inside the container: nothing to wait on but its content
+  }
+  const said = forTerminal(String((p.child.stderr as NodeJS.ReadableStream & { read(): Buffer | null }).read() ?? '').trim());
+  const holder = await lockHolder(fs, lock);
+  if (holder && holder !== nsPid) {
+    throw new ScopeError('E_ALREADY_RUNNING', `another loader (PID ${holder} in the container) took ${lock} first${said ? `: ${said}` : ''}`);
+  }
+  throw new ScopeError('E_PAYLOAD', `the payload's loader ended (${ended.signal ?? `status ${ended.code}`}) before it took its lock ` +
+    `${lock}${said ? `: ${said}` : ''}`, { details: { status: ended.code, signal: ended.signal } });
 }

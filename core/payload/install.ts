@@ -2,11 +2,18 @@
  * Installing a payload into a container, ID-mapped: every file and directory is created as the
  * target's user (through its uid_map/gid_map), as AppScope installs its loader. Into
  * /usr/lib/scope-engine/<version>/, or /tmp/scope-engine/<version>/ where that user cannot write
- * /usr/lib (a non-root target, a read-only image). An install whose marker carries the same hash
- * is reused, not copied again. The marker is written last, so a half-done install is never reused.
+ * /usr/lib (a non-root target, a read-only image, a full disk).
+ *
+ * The container is not trusted with any of it. A new install is made whole in a private directory
+ * of a random name and only then renamed into place, so no one ever sees half of one and an
+ * interrupted install leaves nothing. An existing install is reused only when every file's content
+ * and mode is the payload's, read back through the pinned root; anything else there is foreign and
+ * is swapped out and removed. (What runs is the engine's own copy anyway: see flows/run.ts.)
  */
+import { randomBytes } from 'node:crypto';
 import type { ContainerFs, Owner } from '../../native/files';
 import { ScopeError } from '../errors';
+import { undoOnInterrupt } from '../interrupt';
 import type { Payload } from './manifest';
 
 export const INSTALL_BASES = ['/usr/lib/scope-engine', '/tmp/scope-engine'];
@@ -21,35 +28,45 @@ export interface Installed {
 
 export type Progress = (done: number, total: number, file: string) => void;
 
+/** Where the next base is worth trying: this user may not write here, or this filesystem cannot take it. */
+const FALL_THROUGH = new Set(['EROFS', 'ENOENT', 'ENOTDIR', 'ELOOP', 'ENOSPC', 'EDQUOT', 'EEXIST']);
+
 export async function installPayload(fs: ContainerFs, payload: Payload, owner: Owner = {}, progress?: Progress): Promise<Installed> {
   const failures: string[] = [];
   for (const base of INSTALL_BASES) {
     const dir = `${base}/${payload.version}`;
-    if (await isInstalled(fs, dir, payload, owner)) {
-      return { dir, reused: true, files: payload.files.map((f) => `${dir}/${f.path}`), bytes: 0 };
-    }
     try {
-      return await copyInto(fs, dir, base, payload, owner, progress);
+      if (await isInstalled(fs, dir, payload, owner)) return reused(dir, payload);
+      return await install(fs, dir, base, payload, owner, progress);
     } catch (err) {
       const code = (err as ScopeError).code;
-      const errno = (err as ScopeError).details?.errno;
-      // Not writable for this user, or a read-only filesystem: the next base. Anything else is real.
-      if (code !== 'E_PERMISSION' && !(code === 'E_FILE' && (errno === 'EROFS' || errno === 'ENOENT'))) throw err;
+      const errno = String((err as ScopeError).details?.errno ?? '');
+      if (code !== 'E_PERMISSION' && !(code === 'E_FILE' && FALL_THROUGH.has(errno))) throw err;
       failures.push((err as Error).message);
     }
   }
   throw new ScopeError('E_PERMISSION', `cannot install payload ${payload.name} ${payload.version} in the container: ${failures.join('; ')}`);
 }
 
-/** Reused only when the same payload is there whole, and the directory is the target user's (the loader writes beside its files). */
-async function isInstalled(fs: ContainerFs, dir: string, payload: Payload, owner: Owner): Promise<boolean> {
+function reused(dir: string, payload: Payload): Installed {
+  return { dir, reused: true, files: payload.files.map((f) => `${dir}/${f.path}`), bytes: 0 };
+}
+
+/**
+ * Reused only when the same payload is there whole, byte for byte, in a directory of the target
+ * user's (the loader writes beside its files).
+ */
+export async function isInstalled(fs: ContainerFs, dir: string, payload: Payload, owner: Owner): Promise<boolean> {
   try {
-    if ((await fs.stat(dir, owner)).uid !== fs.ownerUid(owner)) return false;
+    const st = await fs.stat(dir, owner);
+    if (st.type !== 'directory' || st.uid !== fs.ownerUid(owner)) return false;
     const marker = JSON.parse((await fs.read(`${dir}/${MARKER}`, owner)).toString()) as { hash?: string };
     if (marker.hash !== payload.hash) return false;
     for (const f of payload.files) {
-      const st = await fs.stat(`${dir}/${f.path}`, owner);
-      if (st.type !== 'file' || st.size !== f.data.length) return false;
+      const path = `${dir}/${f.path}`;
+      const fst = await fs.stat(path, owner);
+      if (fst.type !== 'file' || fst.size !== f.data.length || fst.mode !== f.mode) return false;
+      if (!(await fs.read(path, { ...owner, maxBytes: f.data.length })).equals(f.data)) return false;
     }
     return true;
   } catch {
@@ -57,20 +74,56 @@ async function isInstalled(fs: ContainerFs, dir: string, payload: Payload, owner
   }
 }
 
-async function copyInto(fs: ContainerFs, dir: string, base: string, payload: Payload, owner: Owner, progress?: Progress): Promise<Installed> {
+async function install(fs: ContainerFs, dir: string, base: string, payload: Payload, owner: Owner, progress?: Progress): Promise<Installed> {
   // /tmp/scope-engine is shared by every user of the container, so it is sticky and world-writable, as /tmp is.
-  if (base.startsWith('/tmp/')) await fs.mkdir(base, { ...owner, mode: 0o1777 });
-  await fs.mkdir(dir, { ...owner, mode: 0o755 });
-  let bytes = 0;
-  const files: string[] = [];
-  for (const [i, f] of payload.files.entries()) {
-    progress?.(i, payload.files.length, f.path);
-    await fs.write(`${dir}/${f.path}`, f.data, { ...owner, mode: f.mode, parents: true });
-    files.push(`${dir}/${f.path}`);
-    bytes += f.data.length;
+  await fs.mkdir(base, { ...owner, mode: base.startsWith('/tmp/') ? 0o1777 : 0o755 });
+  const fresh = `${base}/.scope-engine-${payload.version}.${randomBytes(6).toString('hex')}`;
+  const remove = () => fs.removeTree(fresh, owner);
+  const done = undoOnInterrupt(remove);
+  try {
+    await fs.mkdir(fresh, { ...owner, mode: 0o700 });
+    let bytes = 0;
+    for (const [i, f] of payload.files.entries()) {
+      progress?.(i, payload.files.length, f.path);
+      await fs.write(`${fresh}/${f.path}`, f.data, { ...owner, mode: f.mode, parents: true });
+      bytes += f.data.length;
+    }
+    progress?.(payload.files.length, payload.files.length, '');
+    await fs.write(`${fresh}/${MARKER}`, JSON.stringify({ name: payload.name, version: payload.version, hash: payload.hash }) + '\n',
+      { ...owner, mode: 0o644 });
+    await fs.chmodDir(fresh, 0o755, owner);
+    if (!(await moveIntoPlace(fs, fresh, dir, payload, owner))) {
+      await remove();
+      return reused(dir, payload);
+    }
+    return { dir, reused: false, files: payload.files.map((f) => `${dir}/${f.path}`), bytes };
+  } catch (err) {
+    await remove().catch(() => undefined);
+    throw err;
+  } finally {
+    done();
   }
-  progress?.(payload.files.length, payload.files.length, '');
-  await fs.write(`${dir}/${MARKER}`, JSON.stringify({ name: payload.name, version: payload.version, hash: payload.hash }) + '\n',
-    { ...owner, mode: 0o644 });
-  return { dir, reused: false, files, bytes };
+}
+
+/**
+ * Renames the finished install onto `dir`. Another engine may have put the same payload there
+ * meanwhile (false: use that one); anything else there is foreign: swapped out, then removed.
+ */
+async function moveIntoPlace(fs: ContainerFs, fresh: string, dir: string, payload: Payload, owner: Owner): Promise<boolean> {
+  try {
+    await fs.rename(fresh, dir, 'noreplace', owner);
+    return true;
+  } catch (err) {
+    const errno = (err as ScopeError).details?.errno;
+    if (errno !== 'EEXIST' && errno !== 'ENOTEMPTY') throw err;
+  }
+  if (await isInstalled(fs, dir, payload, owner)) return false;
+  const there = await fs.stat(dir, owner);
+  if (there.uid !== fs.ownerUid(owner)) {
+    throw new ScopeError('E_PERMISSION', `${dir} in the container belongs to uid ${there.uid}, not to the target's user ` +
+      `${fs.ownerUid(owner)}; it is not replaced`);
+  }
+  await fs.rename(fresh, dir, 'exchange', owner);
+  await fs.removeTree(fresh, owner); // now the foreign one
+  return true;
 }

@@ -16,6 +16,8 @@ export interface PayloadFile {
   path: string;
   mode: number;
   data: Buffer;
+  /** Where it was read on the host: the loader runs from a sealed copy of this, never from the container's. */
+  source: string;
 }
 
 export interface Payload {
@@ -46,7 +48,7 @@ export function loadPayload(dir = BUILTIN_PAYLOAD_DIR): Payload {
   const files: PayloadFile[] = doc.files.map((f: { path: string; source?: string; mode?: string }) => {
     const source = resolve(dir, f.source ?? f.path);
     try {
-      return { path: f.path, mode: parseInt(f.mode ?? '0644', 8), data: readFileSync(source) };
+      return { path: f.path, mode: parseInt(f.mode ?? '0644', 8), data: readFileSync(source), source };
     } catch (err) {
       throw new ScopeError('E_PAYLOAD', `payload ${doc.name}: file ${f.path} (${source}): ${(err as Error).message}` +
         (dir === BUILTIN_PAYLOAD_DIR ? '; build the native core with npm install' : ''), { cause: err });

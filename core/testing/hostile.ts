@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execInTarget, spawnInTarget } from '../../native/exec';
 import { parseNamespaces, type Target } from '../../native/target';
 import { runPayload } from '../flows/run';
@@ -228,9 +228,15 @@ export const HOSTILE: Scenario[] = [
     run: (ctx) => withTarget(ctx, ctx.target.running, async (main) => {
       // A process inside whose environment names host files for the dynamic loader: if anything of
       // ours ran a dynamic loader on the host with it, LD_DEBUG_OUTPUT would appear on the host.
+      // Its PATH names a host directory first, holding a "true" that would leave a mark: a program
+      // looked up on the host's files (exec --ns without mnt) must never be found through it.
       const stem = `scope-matrix-ld-${randomBytes(4).toString('hex')}`;
+      const bin = `/tmp/${stem}-bin`;
+      mkdirSync(bin);
+      writeFileSync(`${bin}/true`, `#!/bin/sh\ntouch /tmp/${stem}-path\n`, { mode: 0o755 });
       const libc = readFileSync('/proc/self/maps', 'utf8').split('\n').map((l) => l.split(/\s+/)[5]).find((p) => p && /\/libc[.-]/.test(p));
-      const env = { LD_PRELOAD: libc ?? '/lib/x86_64-linux-gnu/libc.so.6', LD_LIBRARY_PATH: '/tmp', LD_AUDIT: libc ?? '', LD_DEBUG: 'files', LD_DEBUG_OUTPUT: `/tmp/${stem}` };
+      const env = { LD_PRELOAD: libc ?? '/lib/x86_64-linux-gnu/libc.so.6', LD_LIBRARY_PATH: '/tmp', LD_AUDIT: libc ?? '', LD_DEBUG: 'files',
+        LD_DEBUG_OUTPUT: `/tmp/${stem}`, PATH: `${bin}:/usr/bin:/bin` };
       const planted = spawnInTarget(main, { argv: ['sleep', '60'], env, stdio: ['ignore', 'ignore', 'ignore'] });
       try {
         const hostPid = await planted.started;
@@ -239,17 +245,20 @@ export const HOSTILE: Scenario[] = [
         let seen: string;
         try {
           seen = (await execInTarget(target, { argv: ['cat', '/proc/self/environ'] })).stdout;
+          await execInTarget(target, { argv: ['true'], namespaces: ['uts'] });
         } finally {
           target.close();
         }
         await runCaptured(ctx, ctx.target.running, nsPid, ['true']);
-        const leaked = readdirSync('/tmp').filter((f) => f.startsWith(stem));
+        check(!existsSync(`/tmp/${stem}-path`), 'a program was looked up on the host through the container\'s PATH');
+        const leaked = readdirSync('/tmp').filter((f) => f.startsWith(stem) && f !== `${stem}-bin`);
         check(!leaked.length, `a loader on the host read the container's environment: ${leaked.join(', ')}`);
         // Inside, the program gets the target's environment, as docker exec gives the container's.
         check(seen.split('\0').includes(`LD_DEBUG_OUTPUT=/tmp/${stem}`), 'the program inside did not get the target\'s environment');
       } finally {
         planted.child.kill('SIGKILL');
         await planted.exited.catch(() => undefined);
+        rmSync(bin, { recursive: true, force: true });
       }
     }),
   },

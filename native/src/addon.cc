@@ -2,6 +2,7 @@
 // Typed in ../binding.d.ts; loaded by ../index.ts.
 #include <fcntl.h>
 #include <napi.h>
+#include <stdio.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -68,6 +69,14 @@ Napi::Value PidfdAlive(const Napi::CallbackInfo& info) {
   if (sys_pidfd_send_signal(fd, 0) == 0) return Napi::Boolean::New(info.Env(), true);
   if (errno == ESRCH) return Napi::Boolean::New(info.Env(), false);
   throw sysErrorToJs(info.Env(), errno, "pidfd_send_signal", "");
+}
+
+// pidfdSignal(fd, sig): signals the pinned process, never a later one with its PID.
+Napi::Value PidfdSignal(const Napi::CallbackInfo& info) {
+  int fd = intArg(info, 0, "pidfd");
+  int sig = intArg(info, 1, "signal");
+  if (sys_pidfd_send_signal(fd, sig) < 0 && errno != ESRCH) throw sysErrorToJs(info.Env(), errno, "pidfd_send_signal", "");
+  return info.Env().Undefined();
 }
 
 // openRoot(pid): the process's root directory (its mount namespace's view), as an O_PATH descriptor.
@@ -174,6 +183,7 @@ Napi::Value MqExchangeFn(const Napi::CallbackInfo& info) {
     job.exchange.inName = o.Get("inName").As<Napi::String>();
     job.exchange.outName = o.Get("outName").As<Napi::String>();
     job.exchange.timeoutMs = (int)optU32(o, "timeoutMs", 5000);
+    job.exchange.uniq = (long)optU32(o, "uniq", 0);
     Napi::Array msgs = o.Get("messages").As<Napi::Array>();
     for (uint32_t i = 0; i < msgs.Length(); i++) {
       Napi::Value m = msgs.Get(i);
@@ -192,10 +202,13 @@ FileOpKind kindOf(Napi::Env env, const std::string& name) {
   if (name == "read") return FileOpKind::Read;
   if (name == "stat") return FileOpKind::Stat;
   if (name == "unlink") return FileOpKind::Unlink;
+  if (name == "removeTree") return FileOpKind::RemoveTree;
+  if (name == "rename") return FileOpKind::Rename;
+  if (name == "chmod") return FileOpKind::Chmod;
   throw Napi::TypeError::New(env, "unknown file operation: " + name);
 }
 
-// fileOp({op, rootFd, path, data?, mode?, dirMode?, parents?, follow?, uid?, gid?, keepCaps?, maxRead?}).
+// fileOp({op, rootFd, path, data?, mode?, dirMode?, parents?, follow?, uid?, gid?, keepCaps?, maxRead?, rename?}).
 Napi::Value FileOpFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "fileOp takes an options object");
@@ -221,6 +234,12 @@ Napi::Value FileOpFn(const Napi::CallbackInfo& info) {
     job.op.parents = o.Get("parents").ToBoolean();
     job.op.follow = o.Get("follow").ToBoolean();
     job.op.maxRead = optU32(o, "maxRead", 64u << 20);
+    Napi::Value how = o.Get("rename");
+    if (how.IsString()) {
+      std::string h = how.As<Napi::String>();
+      if (h != "noreplace" && h != "exchange") throw Napi::TypeError::New(env, "rename must be \"noreplace\" or \"exchange\"");
+      job.op.renameFlags = h == "noreplace" ? RENAME_NOREPLACE : RENAME_EXCHANGE;
+    }
     if (!o.Get("uid").IsUndefined() || !o.Get("gid").IsUndefined()) job.creds = readCreds(o);
   });
 }
@@ -228,6 +247,7 @@ Napi::Value FileOpFn(const Napi::CallbackInfo& info) {
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdAlive", Napi::Function::New(env, PidfdAlive));
+  exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal));
   exports.Set("openRoot", Napi::Function::New(env, OpenRoot));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("memfdOf", Napi::Function::New(env, MemfdOf));

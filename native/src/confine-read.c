@@ -14,7 +14,9 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "confine.h"
@@ -63,8 +65,7 @@ static const char *field(const char *status, const char *key) {
   return NULL;
 }
 
-static int read_status(pid_t pid, struct confinement *c, int *seccomp_mode, int *nfilters, long *tracer,
-                       struct confine_error *e) {
+static int read_status(pid_t pid, struct confinement *c, int *seccomp_mode, int *nfilters, struct confine_error *e) {
   char path[64], buf[8192];
   snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
   if (slurp(path, buf, sizeof buf) < 0) return fail(e, "status", errno, "%s", path);
@@ -77,12 +78,10 @@ static int read_status(pid_t pid, struct confinement *c, int *seccomp_mode, int 
     *caps[i].into = strtoull(v, NULL, 16);
   }
   const char *nnp = field(buf, "NoNewPrivs"), *mode = field(buf, "Seccomp"), *count = field(buf, "Seccomp_filters");
-  const char *traced = field(buf, "TracerPid");
-  if (!nnp || !mode || !traced) return fail(e, "status", ENOTSUP, "%s has no NoNewPrivs, Seccomp or TracerPid line", path);
+  if (!nnp || !mode) return fail(e, "status", ENOTSUP, "%s has no NoNewPrivs or Seccomp line", path);
   c->no_new_privs = strtol(nnp, NULL, 10) != 0;
   *seccomp_mode = (int)strtol(mode, NULL, 10);
   *nfilters = count ? (int)strtol(count, NULL, 10) : -1; /* the count line came with kernel 5.9 */
-  *tracer = strtol(traced, NULL, 10);
   return 0;
 }
 
@@ -135,9 +134,9 @@ static bool find_mount(const char *mountinfo, const char *controllers, char *poi
     const char *sep = strstr(line, " - ");
     const char *eol = strchr(line, '\n');
     if (!sep || (eol && sep > eol)) continue;
-    char fstype[32], opts[512], mroot[512], mpoint[512];
+    char fstype[32], opts[512], mroot[PATH_MAX], mpoint[PATH_MAX];
     if (sscanf(sep + 3, "%31s %*s %511s", fstype, opts) != 2) continue;
-    if (sscanf(line, "%*s %*s %*s %511s %511s", mroot, mpoint) != 2) continue;
+    if (sscanf(line, "%*s %*s %*s %4095s %4095s", mroot, mpoint) != 2) continue;
     if (v2 ? strcmp(fstype, "cgroup2") != 0 : strcmp(fstype, "cgroup") != 0 || !has_controllers(opts, controllers)) continue;
     snprintf(point, psize, "%s", mpoint);
     snprintf(root, rsize, "%s", mroot);
@@ -148,17 +147,23 @@ static bool find_mount(const char *mountinfo, const char *controllers, char *poi
 
 /* A paused container's processes are frozen: joining its cgroup would freeze us too. */
 static bool frozen(const char *dir, bool v2) {
-  char path[1100], buf[256];
+  char path[PATH_MAX + 32], buf[256];
   snprintf(path, sizeof path, "%s/%s", dir, v2 ? "cgroup.events" : "freezer.state");
   if (slurp(path, buf, sizeof buf) < 0) return false;
   return v2 ? strstr(buf, "frozen 1") != NULL : strncmp(buf, "FROZEN", 6) == 0 || strncmp(buf, "FREEZING", 8) == 0;
 }
 
 static int read_cgroups(pid_t pid, struct confinement *c, struct confine_error *e) {
-  char path[64], lines[8192], mountinfo[65536];
+  char path[64], lines[16384];
   snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
-  if (slurp(path, lines, sizeof lines) < 0) return fail(e, "cgroup", errno, "%s", path);
-  if (slurp("/proc/self/mountinfo", mountinfo, sizeof mountinfo) < 0) return fail(e, "cgroup", errno, "/proc/self/mountinfo");
+  ssize_t n = slurp(path, lines, sizeof lines);
+  if (n < 0) return fail(e, "cgroup", errno, "%s", path);
+  if ((size_t)n == sizeof lines - 1) return fail(e, "cgroup", E2BIG, "%s is larger than %zu bytes", path, sizeof lines);
+  /* A host with many containers has a long mountinfo: read it whole, whatever its size (up to 16 MiB). */
+  static char mountinfo[16 << 20];
+  n = slurp("/proc/self/mountinfo", mountinfo, sizeof mountinfo);
+  if (n < 0) return fail(e, "cgroup", errno, "/proc/self/mountinfo");
+  if ((size_t)n == sizeof mountinfo - 1) return fail(e, "cgroup", E2BIG, "/proc/self/mountinfo is larger than 16 MiB");
   bool any_v1 = false;
   for (char *save, *line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -167,7 +172,7 @@ static int read_cgroups(pid_t pid, struct confinement *c, struct confine_error *
     const char *controllers = c1 + 1, *cpath = c2 + 1;
     bool v2 = controllers[0] == 0;
     any_v1 |= !v2;
-    char point[512], root[512];
+    char point[PATH_MAX], root[PATH_MAX];
     if (!find_mount(mountinfo, controllers, point, sizeof point, root, sizeof root)) {
       /* On a hybrid host the empty v2 line is systemd's bookkeeping; it is only a limit when v2 is mounted. */
       if (v2 && any_v1) continue;
@@ -177,11 +182,13 @@ static int read_cgroups(pid_t pid, struct confinement *c, struct confine_error *
     if (rl && (strncmp(cpath, root, rl) != 0 || (cpath[rl] != '/' && cpath[rl] != 0))) {
       return fail(e, "cgroup", ENOENT, "%s is outside the mount of \"%s\" (%s)", cpath, controllers, root);
     }
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s%s", point, cpath + rl);
+    char dir[PATH_MAX];
+    if ((size_t)snprintf(dir, sizeof dir, "%s%s", point, cpath + rl) >= sizeof dir) {
+      return fail(e, "cgroup", ENAMETOOLONG, "the cgroup path of \"%s\"", controllers);
+    }
     if ((v2 || strstr(controllers, "freezer")) && frozen(dir, v2)) return fail(e, "paused", 0, "%s", dir);
     if (c->ncgroups == MAX_CGROUPS) return fail(e, "cgroup", E2BIG, "more than %d hierarchies", MAX_CGROUPS);
-    char procs[1100];
+    char procs[PATH_MAX + 16];
     snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
     int fd = open(procs, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return fail(e, "cgroup", errno, "%s", procs);
@@ -192,10 +199,29 @@ static int read_cgroups(pid_t pid, struct confinement *c, struct confine_error *
 
 static void on_alarm(int sig) { (void)sig; }
 
+/* Another scope-exec entering the same container holds the target for a few microseconds: a
+ * busy target is tried again for up to a second; a tracer that stays is named in the error. */
+static int seize(pid_t pid, struct confine_error *e) {
+  for (int waited_ms = 0;; waited_ms += 2) {
+    if (ptrace(PTRACE_SEIZE, pid, 0, 0) == 0) return 0;
+    int err = errno;
+    if (err != EPERM || waited_ms >= 1000) {
+      char path[64], buf[8192];
+      snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+      const char *tracer = slurp(path, buf, sizeof buf) > 0 ? field(buf, "TracerPid") : NULL;
+      long by = tracer ? strtol(tracer, NULL, 10) : 0;
+      if (by) return fail(e, "seccomp", EBUSY, "PID %d is traced by PID %ld, so its filters cannot be read", (int)pid, by);
+      return fail(e, "seccomp", err, "PTRACE_SEIZE of PID %d", (int)pid);
+    }
+    struct timespec step = {0, 2000000L};
+    nanosleep(&step, NULL);
+  }
+}
+
 /* Stops the target for a moment (PTRACE_SEIZE + PTRACE_INTERRUPT: no signal it could see), copies
  * its filters and their flags, and lets it go. Index 0 is the newest filter; we keep oldest first. */
 static int read_filters(pid_t pid, int expected, struct confinement *c, struct confine_error *e) {
-  if (ptrace(PTRACE_SEIZE, pid, 0, 0) < 0) return fail(e, "seccomp", errno, "PTRACE_SEIZE of PID %d", (int)pid);
+  if (seize(pid, e) < 0) return -1;
   struct sigaction sa = {.sa_handler = on_alarm}, old;
   sigaction(SIGALRM, &sa, &old); /* no SA_RESTART: the alarm interrupts waitpid */
   int rc = 0, status;
@@ -214,6 +240,7 @@ static int read_filters(pid_t pid, int expected, struct confinement *c, struct c
     if (len < 0) { rc = fail(e, "seccomp", errno, "PTRACE_SECCOMP_GET_FILTER %d of PID %d", n, (int)pid); break; }
     if (n == MAX_FILTERS) { rc = fail(e, "seccomp", E2BIG, "PID %d has more than %d filters", (int)pid, MAX_FILTERS); break; }
     struct sock_filter *insns = calloc((size_t)len, sizeof *insns);
+    if (!insns) { rc = fail(e, "seccomp", ENOMEM, "filter %d of PID %d", n, (int)pid); break; }
     struct __ptrace_seccomp_metadata md = {.filter_off = (uint64_t)n};
     if (!insns || ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)n, insns) != len ||
         ptrace(PTRACE_SECCOMP_GET_METADATA, pid, (void *)sizeof md, &md) < 0) {
@@ -234,7 +261,9 @@ static int read_filters(pid_t pid, int expected, struct confinement *c, struct c
 static int read_label(pid_t pid, struct confinement *c, struct confine_error *e) {
   char path[64], buf[sizeof c->label];
   snprintf(path, sizeof path, "/proc/%d/attr/current", (int)pid);
-  if (slurp(path, buf, sizeof buf) < 0) {
+  ssize_t n = slurp(path, buf, sizeof buf);
+  if (n == (ssize_t)sizeof buf - 1) return fail(e, "lsm", E2BIG, "the label of PID %d is longer than %zu bytes", (int)pid, sizeof buf - 2);
+  if (n < 0) {
     if (errno == EINVAL || errno == ENOENT) return 0;
     return fail(e, "lsm", errno, "%s", path);
   }
@@ -244,7 +273,8 @@ static int read_label(pid_t pid, struct confinement *c, struct confine_error *e)
     snprintf(c->lsm, sizeof c->lsm, "selinux");
   } else if (stat("/sys/module/apparmor", &st) == 0) {
     if (strcmp(buf, "unconfined") == 0) return 0;
-    buf[strcspn(buf, " ")] = 0; /* "docker-default (enforce)": the profile is the first word */
+    char *mode = strrchr(buf, '(');
+    if (mode && mode > buf && mode[-1] == ' ') mode[-1] = 0; /* "docker-default (enforce)": the profile, without its mode */
     memcpy(c->lsm, "apparmor", sizeof c->lsm);
   } else {
     return buf[0] ? fail(e, "lsm", ENOTSUP, "label \"%.64s\" of an LSM that is neither AppArmor nor SELinux", buf) : 0;
@@ -261,10 +291,8 @@ int confine_read(pid_t pid, bool whole, struct confinement *c, struct confine_er
   if (read_cgroups(pid, c, e) < 0) return -1;
   if (!whole) return 0;
   int mode, nfilters;
-  long tracer;
-  if (read_status(pid, c, &mode, &nfilters, &tracer, e) < 0 || read_limits(pid, c, e) < 0 || read_label(pid, c, e) < 0) return -1;
+  if (read_status(pid, c, &mode, &nfilters, e) < 0 || read_limits(pid, c, e) < 0 || read_label(pid, c, e) < 0) return -1;
   if (mode == 1) return fail(e, "seccomp", ENOTSUP, "PID %d is in seccomp strict mode, which allows no exec", (int)pid);
   if (mode != 2) return 0;
-  if (tracer) return fail(e, "seccomp", EBUSY, "PID %d is traced by PID %ld, so its filters cannot be read", (int)pid, tracer);
   return read_filters(pid, nfilters, c, e);
 }

@@ -17,7 +17,7 @@ static void usage(const char *why) {
   fprintf(stderr,
           "scope-exec: %s\n"
           "usage: scope-exec --pidfd N --pid N [--ns mnt,pid,...] [--uid N --gid N [--groups a,b]]\n"
-          "                  [--cwd DIR] [--host-binary] [--tty] [--keep] [--privileged] [--report-fd N]\n"
+          "                  [--cwd DIR] [--exec-file PATH] [--tty] [--keep] [--privileged] [--report-fd N]\n"
           "                  [--env-fd N] -- PROGRAM [ARGS...]\n"
           "It is started by scope-engine, which pins the target with a pidfd; run `scope-engine exec --help`.\n",
           why);
@@ -61,7 +61,6 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--") == 0) { i++; break; }
-    if (strcmp(a, "--host-binary") == 0) { o->host_binary = true; continue; }
     if (strcmp(a, "--tty") == 0) { o->tty = true; continue; }
     if (strcmp(a, "--keep") == 0) { o->keep = true; continue; }
     if (strcmp(a, "--privileged") == 0) { o->privileged = true; continue; }
@@ -69,16 +68,18 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
     i++;
     if (strcmp(a, "--pidfd") == 0) o->pidfd = (int)number(v, "--pidfd");
     else if (strcmp(a, "--pid") == 0) o->pid = (pid_t)number(v, "--pid");
-    else if (strcmp(a, "--ns") == 0) { char *copy = strdup(v); o->ns_flags = ns_flags(copy); free(copy); }
+    else if (strcmp(a, "--ns") == 0) { char *copy = strdup(v); if (!copy) usage("out of memory"); o->ns_flags = ns_flags(copy); free(copy); }
     else if (strcmp(a, "--uid") == 0) { o->uid = (uid_t)number(v, "--uid"); o->set_ids = true; }
     else if (strcmp(a, "--gid") == 0) { o->gid = (gid_t)number(v, "--gid"); o->set_ids = true; }
     else if (strcmp(a, "--cwd") == 0) o->cwd = v;
+    else if (strcmp(a, "--exec-file") == 0) o->exec_file = v;
     else if (strcmp(a, "--report-fd") == 0) o->report_fd = (int)number(v, "--report-fd");
     else if (strcmp(a, "--env-fd") == 0) o->env_fd = (int)number(v, "--env-fd");
     else if (strcmp(a, "--groups") == 0) {
       /* Given, even empty ("" is no supplementary group at all, as the target may have). */
       o->groups_given = true;
       char *copy = strdup(v);
+      if (!copy) usage("out of memory");
       for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) {
         if (o->ngroups == MAX_GROUPS) usage("too many --groups");
         o->groups[o->ngroups++] = (gid_t)number(tok, "--groups");

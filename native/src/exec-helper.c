@@ -57,7 +57,7 @@ static void forward(int sig) {
   if (child_pid > 0) kill(child_pid, sig);
 }
 
-/* Set in the child: a byte on it tells the parent the child failed before exec. */
+/* Set in the child, close-on-exec: "+" on it says the exec is next, "!" that the child failed. */
 static int failed_fd = -1;
 
 static void die_detail(const struct exec_opts *o, const char *stage, int err, int status, const char *detail) {
@@ -86,6 +86,7 @@ static char **read_env(const struct exec_opts *o) {
   close(o->env_fd);
   buf[n] = 0;
   char **env = calloc(ENV_VARS_MAX + 1, sizeof *env);
+  if (!env) die(o, "environment", ENOMEM, EXIT_SETUP);
   size_t count = 0;
   for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
     if (count == ENV_VARS_MAX) die(o, "environment", E2BIG, EXIT_SETUP);
@@ -97,9 +98,11 @@ static char **read_env(const struct exec_opts *o) {
 /* A host program, copied into a sealed memfd: the container sees it as /proc/PID/exe, and through
  * that link it could otherwise open and later overwrite the host's file (CVE-2019-5736). */
 static int seal_host_binary(const struct exec_opts *o) {
-  int src = open(o->argv[0], O_RDONLY | O_CLOEXEC);
+  int src = open(o->exec_file, O_RDONLY | O_CLOEXEC);
   if (src < 0) die(o, "open host binary", errno, EXIT_NOT_FOUND);
-  int mem = memfd_create("scope-exec-host-binary", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  /* Named as the program: the kernel names the process (comm, ps) after the memfd. */
+  const char *name = strrchr(o->argv[0], '/') ? strrchr(o->argv[0], '/') + 1 : o->argv[0];
+  int mem = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mem < 0) die(o, "open host binary", errno, EXIT_SETUP);
   char buf[65536];
   ssize_t r;
@@ -108,6 +111,12 @@ static int seal_host_binary(const struct exec_opts *o) {
   }
   if (r < 0) die(o, "open host binary", errno, EXIT_CANNOT_RUN);
   close(src);
+  /* A script's interpreter would be looked up inside the container, and a close-on-exec memfd
+   * cannot be handed to one: refused here, clearly, rather than "not found" later. */
+  char magic[2];
+  if (pread(mem, magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!') {
+    die_detail(o, "open host binary", ENOEXEC, EXIT_CANNOT_RUN, "a script; --host-binary runs executables");
+  }
   if (fchmod(mem, 0555) < 0 ||
       fcntl(mem, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
     die(o, "open host binary", errno, EXIT_SETUP);
@@ -179,19 +188,28 @@ static void run_child(const struct exec_opts *o, const struct confinement *c, ch
   if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die(o, "close descriptors", errno, EXIT_SETUP);
   /* Only now the container's environment: execvp looks the program up in its PATH. */
   environ = env;
+  if (write(failed_fd, "+", 1) < 0) { /* the parent is gone; the exec goes on */ }
   if (host_fd >= 0) syscall(SYS_execveat, host_fd, "", o->argv, env, AT_EMPTY_PATH);
   else execvp(o->argv[0], o->argv);
   int err = errno;
   die_detail(o, "exec", err, err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN, o->argv[0]);
 }
 
-/* The child's exec, or its failure: EOF on the close-on-exec pipe means the exec happened. */
-static bool child_execed(int fd) {
-  char byte;
+/* Whether the child reached its exec: "+" then EOF (the pipe closes on exec). "!" is a failure it
+ * reported; nothing at all is a child killed before it got there (by the container, or the OOM
+ * killer once it joined the memory cgroup). */
+static bool child_execed(const struct exec_opts *o, int fd) {
+  char bytes[4];
+  size_t n = 0;
   ssize_t r;
-  while ((r = read(fd, &byte, 1)) < 0 && errno == EINTR) {}
+  while (n < sizeof bytes && ((r = read(fd, bytes + n, sizeof bytes - n)) > 0 || (r < 0 && errno == EINTR))) {
+    if (r > 0) n += (size_t)r;
+  }
   close(fd);
-  return r == 0;
+  if (memchr(bytes, '!', n)) return false;
+  if (memchr(bytes, '+', n)) return true;
+  report(o, "error", "before exec", ECHILD, 0, "the program's process ended before its exec");
+  return false;
 }
 
 static int wait_child(pid_t pid) {
@@ -234,7 +252,7 @@ int main(int argc, char **argv) {
   }
 
   int host_fd = -1, root_fd = -1, master = -1, slave = -1;
-  if (o.host_binary) host_fd = seal_host_binary(&o);
+  if (o.exec_file) host_fd = seal_host_binary(&o);
   if (o.tty && (master = open_pty(&slave)) < 0) die(&o, "open pty", errno, EXIT_SETUP);
   if (o.ns_flags & CLONE_NEWNS) {
     char path[64];
@@ -277,7 +295,7 @@ int main(int argc, char **argv) {
   }
   sigprocmask(SIG_SETMASK, &old, NULL);
   /* A child that failed has reported why; its exit status (125-127) becomes ours below. */
-  if (child_execed(sync[0])) report(&o, "started", "", 0, (long)pid, "");
+  if (child_execed(&o, sync[0])) report(&o, "started", "", 0, (long)pid, "");
   int status = master >= 0 ? relay_pty(master, pid) : wait_child(pid);
   if (status < 0) die(&o, "waitpid", errno, EXIT_SETUP);
   exit_like(status);

@@ -18,7 +18,7 @@ struct exec_opts {
   int ngroups;            /* --groups a,b (default: just gid) */
   bool groups_given;
   const char *cwd;        /* --cwd DIR, inside the container (default /) */
-  bool host_binary;       /* --host-binary: argv[0] is a host path, opened before joining */
+  const char *exec_file;  /* --exec-file PATH: run this host file (a sealed copy of it), argv as given */
   bool tty;               /* --tty: the program gets a pseudo-terminal */
   bool keep;              /* --keep: outlive the engine (no parent-death signal) */
   int report_fd;          /* --report-fd N: one JSON line per event for the engine (-1: none) */

@@ -1,16 +1,22 @@
 // Every path is resolved with openat2(RESOLVE_IN_ROOT) from a descriptor of the container's root, so
 // `..` and absolute symlinks the container planted resolve inside it, as they would for a process
 // chrooted there; magic links (/proc/self/root and kin) are refused outright. The last component is
-// never resolved: it is created under a temporary name with O_EXCL|O_NOFOLLOW and renamed into place,
-// and rename(2) replaces a symlink rather than following it.
+// never resolved: a file is written unnamed (O_TMPFILE, so an interrupted write leaves nothing),
+// given a temporary name and renamed into place, and rename(2) replaces a symlink rather than
+// following it. What must not be replaced is not: a device, FIFO or socket at the path is refused,
+// and a file that is a mount point (docker's bind-mounted /etc/resolv.conf) is written into.
 #include "fileops.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/stat.h>
+#include <stdio.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "syscalls.h"
@@ -109,31 +115,111 @@ void writeAll(int fd, const std::string& data, const std::string& path) {
   }
 }
 
+// The file's content, unnamed: O_TMPFILE where the filesystem has it, else under a temporary name
+// (returned in `named`, for the caller to remove on failure).
+Fd writeContent(int dir, const FileOp& op, const std::string& path, std::string& named) {
+  Fd f(openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  if (f.fd < 0) {
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) fail("openat", path);
+    named = tempName();
+    f.reset(openat(dir, named.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (f.fd < 0) fail("openat", path);
+  }
+  if (fchmod(f.fd, op.mode) < 0) fail("fchmod", path);
+  writeAll(f.fd, op.data, path);
+  if (fsync(f.fd) < 0) fail("fsync", path);
+  return f;
+}
+
 // Creates the new file (or symlink) under a temporary name in `dir`, then renames it onto `base`.
 // Whatever fails on the way, the temporary name is removed: nothing half-written is left behind.
 void createAndRename(int dir, const std::string& base, const FileOp& op, const std::string& path) {
-  std::string tmp = tempName();
+  std::string tmp;
   try {
     if (op.kind == FileOpKind::Symlink) {
+      tmp = tempName();
       if (symlinkat(op.data.c_str(), dir, tmp.c_str()) < 0) fail("symlinkat", path);
     } else {
-      Fd f(openat(dir, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-      if (f.fd < 0) fail("openat", path);
-      if (fchmod(f.fd, op.mode) < 0) fail("fchmod", path);
-      writeAll(f.fd, op.data, path);
-      if (fsync(f.fd) < 0) fail("fsync", path);
-      int fd = f.fd;
-      f.fd = -1;
-      if (close(fd) < 0) fail("close", path);
+      Fd f = writeContent(dir, op, path, tmp);
+      if (tmp.empty()) {
+        // Named only now that it is whole; the magic link needs no privilege, unlike AT_EMPTY_PATH.
+        tmp = tempName();
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", f.fd);
+        if (linkat(AT_FDCWD, proc, dir, tmp.c_str(), AT_SYMLINK_FOLLOW) < 0) {
+          int err = errno;
+          tmp.clear();
+          fail("linkat", path, err);
+        }
+      }
     }
     if (renameat(dir, tmp.c_str(), dir, base.c_str()) < 0) fail("renameat", path);
   } catch (...) {
-    unlinkat(dir, tmp.c_str(), 0);
+    if (!tmp.empty()) unlinkat(dir, tmp.c_str(), 0);
     throw;
   }
   // Make the rename durable; a directory the user may not read is left to the filesystem.
   Fd d(openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (d.fd >= 0) fsync(d.fd);
+}
+
+// What is at `base` decides how a write lands: nothing, a file or a symlink is replaced; a file
+// that is a mount point is written into; a device, FIFO or socket is never touched.
+void write(int dir, const std::string& base, const FileOp& op, const std::string& path) {
+  struct statx sx {};
+  if (statx(dir, base.c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE, &sx) == 0) {
+    mode_t type = sx.stx_mode & S_IFMT;
+    if (type == S_IFCHR || type == S_IFBLK || type == S_IFIFO || type == S_IFSOCK) fail("write", path, EEXIST);
+    if (type == S_IFREG && (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+      Fd f(openat(dir, base.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      if (f.fd < 0) fail("openat", path);
+      struct stat st;
+      if (fstat(f.fd, &st) < 0 || !S_ISREG(st.st_mode)) fail("write", path, EEXIST);
+      writeAll(f.fd, op.data, path);
+      if (fsync(f.fd) < 0) fail("fsync", path);
+      return;
+    }
+  } else if (errno != ENOENT) {
+    fail("statx", path);
+  }
+  createAndRename(dir, base, op, path);
+}
+
+// rm -r of the directory open as `fd`, never following a symlink nor crossing into another mount.
+void emptyTree(int fd, dev_t dev, const std::string& path, int depth, size_t& budget) {
+  if (depth > 64) fail("unlinkat", path, ELOOP);
+  int copy = dup(fd);
+  if (copy < 0) fail("dup", path);
+  DIR* d = fdopendir(copy);
+  if (!d) {
+    close(copy);
+    fail("fdopendir", path);
+  }
+  std::vector<std::pair<std::string, bool>> entries;
+  while (struct dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    if (budget-- == 0) {
+      closedir(d);
+      fail("unlinkat", path, EFBIG);
+    }
+    struct stat st;
+    bool isDir = fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    if (isDir && st.st_dev != dev) {
+      closedir(d);
+      fail("unlinkat", path + "/" + e->d_name, EXDEV);
+    }
+    entries.emplace_back(e->d_name, isDir);
+  }
+  closedir(d);
+  for (const auto& [name, isDir] : entries) {
+    const std::string child = path + "/" + name;
+    if (isDir) {
+      Fd sub(openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub.fd < 0) fail("openat", child);
+      emptyTree(sub.fd, dev, child, depth + 1, budget);
+    }
+    if (unlinkat(fd, name.c_str(), isDir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT) fail("unlinkat", child);
+  }
 }
 
 FileOpResult readFile(const FileOp& op, const std::string& path) {
@@ -190,6 +276,9 @@ FileOpResult runFileOp(const FileOp& op) {
       }
       return r;
     case FileOpKind::Write:
+      write(dir.fd, base, op, path);
+      if (fstatat(dir.fd, base.c_str(), &r.st, AT_SYMLINK_NOFOLLOW) == 0) r.hasStat = true;
+      return r;
     case FileOpKind::Symlink:
       createAndRename(dir.fd, base, op, path);
       if (fstatat(dir.fd, base.c_str(), &r.st, AT_SYMLINK_NOFOLLOW) == 0) r.hasStat = true;
@@ -210,6 +299,31 @@ FileOpResult runFileOp(const FileOp& op) {
         if (unlinkat(dir.fd, base.c_str(), AT_REMOVEDIR) < 0) fail("unlinkat", path);
       }
       return r;
+    case FileOpKind::RemoveTree: {
+      Fd top(openat(dir.fd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (top.fd < 0) {
+        if (errno == ENOENT) return r;
+        fail("openat", path);
+      }
+      struct stat st;
+      if (fstat(top.fd, &st) < 0) fail("fstat", path);
+      size_t budget = 100000;
+      emptyTree(top.fd, st.st_dev, path, 0, budget);
+      if (unlinkat(dir.fd, base.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) fail("unlinkat", path);
+      return r;
+    }
+    case FileOpKind::Rename: {
+      const std::vector<std::string> to = split(op.data);
+      if (to.empty() || to.back() == "..") fail("renameat2", shown(to, to.size()), EINVAL);
+      Fd toDir = openDir(op.rootFd, to, to.size() - 1);
+      if (renameat2(dir.fd, base.c_str(), toDir.fd, to.back().c_str(), op.renameFlags) < 0) fail("renameat2", path);
+      return r;
+    }
+    case FileOpKind::Chmod: {
+      Fd d(openat(dir.fd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (d.fd < 0 || fchmod(d.fd, op.mode) < 0) fail("fchmod", path);
+      return r;
+    }
     case FileOpKind::Read:
       break;
   }

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "fileops.h"
@@ -54,6 +55,17 @@ struct timespec deadlineIn(int ms) {
   return t;
 }
 
+// The number after "uniq": in a frame header, or -1. The header is JSON the engine checks again.
+long uniqOf(const std::string& header) {
+  size_t at = header.find("\"uniq\":");
+  if (at == std::string::npos) return -1;
+  const char* start = header.c_str() + at + 7;
+  char* end;
+  errno = 0;
+  long v = strtol(start, &end, 10);
+  return end == start || errno ? -1 : v;
+}
+
 }  // namespace
 
 std::vector<std::string> runMqExchange(const MqExchange& x) {
@@ -71,9 +83,10 @@ std::vector<std::string> runMqExchange(const MqExchange& x) {
     ssize_t n = mq_timedreceive(out.q, buf.data(), buf.size(), nullptr, &deadline);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw SysError{errno, "mq_receive", x.outName};
-    replies.emplace_back(buf.data(), (size_t)n);
     // The header runs to the first NUL; 206 means more frames follow.
     std::string header(buf.data(), strnlen(buf.data(), (size_t)n));
+    if (uniqOf(header) != x.uniq) continue;
+    replies.emplace_back(buf.data(), (size_t)n);
     if (header.find("\"status\":206") == std::string::npos) break;
   }
   return replies;

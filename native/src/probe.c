@@ -64,8 +64,12 @@ static void append_report(struct probe_state *s, const char *line, int n) {
 static int take_lock(const struct probe_state *s) {
   char path[4200], pid[32];
   snprintf(path, sizeof path, "%s/scope-probe.%d.lock", s->dir, (int)s->pid);
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  if (fd < 0) {
+    fprintf(stderr, "scope-probe: cannot open the lock file %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
     fprintf(stderr, "scope-probe: another scope-probe already watches PID %d (%s)\n", (int)s->pid, path);
     return -1;
   }

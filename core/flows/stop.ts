@@ -1,0 +1,103 @@
+/**
+ * `scope-engine stop`: ends the payload the engine started in a container and removes its install.
+ * The loader is found through its lock file (the PID it noted there), pinned with a pidfd and
+ * checked to be this payload's loader for that target before it is signalled: never by name, so
+ * other users' probes, and processes that merely share the name, are never touched.
+ */
+import { ContainerFs } from '../../native/files';
+import type { Target } from '../../native/target';
+import type { Engine } from '../engine';
+import { ScopeError } from '../errors';
+import { INSTALL_BASES } from '../payload/install';
+import { loadPayload, substitute, type Payload } from '../payload/manifest';
+import type { Container } from '../runtime';
+import { openContainerTarget, openProcessInContainer, processesOf } from '../targets';
+import { lockHolder } from './run';
+
+export interface StopOptions {
+  payloadDir?: string;
+  /** The target as the container numbers it; default the container's main process. */
+  pid?: number;
+  /** Every loader of this payload in the container, whatever its target. */
+  all?: boolean;
+  /** Leave the install (and the reports in it) in place. */
+  keep?: boolean;
+  /** How long a loader has to end after SIGTERM before SIGKILL; default 5000 ms. */
+  graceMs?: number;
+}
+
+export interface StopResult {
+  container: Container;
+  /** The loaders ended: PIDs as the container numbers them, and the target each watched. */
+  stopped: { loader: number; target: number }[];
+  /** Install directories removed. */
+  removed: string[];
+}
+
+export async function stopPayload(engine: Engine, selector: string, ref: string, opts: StopOptions): Promise<StopResult> {
+  const payload = loadPayload(opts.payloadDir);
+  if (!payload.lock) throw new ScopeError('E_PAYLOAD', `payload ${payload.name} keeps no lock file, so its loader cannot be told from others`);
+  const { container, target } = await openContainerTarget(engine, selector, ref, opts.all ? undefined : opts.pid);
+  try {
+    const fs = new ContainerFs(target);
+    const stopped: StopResult['stopped'] = [];
+    const removed: string[] = [];
+    for (const base of INSTALL_BASES) {
+      const dir = `${base}/${payload.version}`;
+      const targets = opts.all ? watched(target, payload, dir) : [target.nsPid];
+      for (const watchedPid of targets) {
+        const loader = await lockHolder(fs, substitute([payload.lock], { pid: watchedPid, install: dir })[0]);
+        if (loader && (await end(target, payload, dir, loader, watchedPid, opts.graceMs ?? 5000))) stopped.push({ loader, target: watchedPid });
+      }
+      if (opts.keep || watched(target, payload, dir).length) continue; // still in use by a loader for another target
+      if (await fs.stat(dir, { uid: 0, gid: 0 }).then(() => true, () => false)) {
+        await fs.removeTree(dir, { uid: 0, gid: 0 });
+        removed.push(dir);
+        await fs.unlink(base, { uid: 0, gid: 0 }).catch(() => undefined); // only if nothing else is in it
+      }
+    }
+    return { container, stopped, removed };
+  } finally {
+    target.close();
+  }
+}
+
+/** The targets (PIDs as the container numbers them) of this payload's loaders running from `dir`. */
+function watched(main: Target, payload: Payload, dir: string): number[] {
+  const loaders = new Set(payload.files.map((f) => `${dir}/${f.path}`));
+  const out: number[] = [];
+  for (const p of processesOf(main)) {
+    if (!loaders.has(p.argv[0])) continue;
+    const i = p.argv.indexOf('--pid');
+    if (i >= 0 && /^\d+$/.test(p.argv[i + 1] ?? '')) out.push(Number(p.argv[i + 1]));
+  }
+  return out;
+}
+
+/**
+ * Pins the process the lock names and ends it, if it is this payload's loader for `watchedPid`:
+ * SIGTERM, then SIGKILL after `graceMs`. False when the lock was stale (no such loader runs).
+ */
+async function end(main: Target, payload: Payload, dir: string, loader: number, watchedPid: number, graceMs: number): Promise<boolean> {
+  let proc: Target;
+  try {
+    proc = openProcessInContainer(main, loader);
+  } catch {
+    return false; // the lock outlived its loader
+  }
+  try {
+    const argv = substitute(payload.loader.command, { pid: watchedPid, install: dir });
+    const cmdline = processesOf(main).find((p) => p.pid === proc.pid)?.argv ?? [];
+    if (cmdline[0] !== argv[0] || !cmdline.includes(String(watchedPid))) return false;
+    proc.signal('SIGTERM');
+    for (const [sig, ms] of [['SIGKILL', graceMs], [undefined, 2000]] as const) {
+      const deadline = Date.now() + ms;
+      while (proc.alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20)); // a pidfd has no event for Node to await
+      if (!proc.alive()) return true;
+      if (sig) proc.signal(sig);
+    }
+    throw new ScopeError('E_INTERNAL', `loader PID ${loader} in the container did not end after SIGKILL`);
+  } finally {
+    proc.close();
+  }
+}
