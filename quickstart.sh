@@ -20,5 +20,5 @@ se run --detach --runtime podman lab-pod
 se detach --runtime podman lab-pod
 se ipc --runtime podman lab-pod status
 se reattach --runtime podman lab-pod
-pkill -x scope-probe || true
+se stop --runtime podman lab-pod   # ends the probe it started (never by name) and removes the install
 echo "install the command with: npm link   (then: scope-engine --help)" >&2

@@ -4,7 +4,8 @@
  * The same copy and start each way: the built-in payload's scope-probe copied into the container,
  * then started there pointed at PID 1, left running (-d). First install (nothing in the container)
  * and repeated (scope-engine reuses its install; docker cp copies again, having no notion of reuse).
- * Between runs, untimed: the probe is stopped, and for "first" the install is removed.
+ * Between runs, untimed: the probe is stopped (ours by `scope-engine stop`, docker's through the
+ * PID in its lock file: never by name), and for "first" the install is removed.
  */
 import 'reflect-metadata';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,9 +19,13 @@ import { printTable, run, time } from './stats';
 
 const DOCKER_DIR = '/usr/lib/scope-engine-docker-cp';
 
-function stopProbes(): void {
-  spawnSync('pkill', ['-x', 'scope-probe']);
-  for (let i = 0; i < 100 && spawnSync('pgrep', ['-x', 'scope-probe']).status === 0; i++) spawnSync('sleep', ['0.02']);
+const CLI = join(__dirname, '..', 'core', 'cli', 'main.js');
+const ENV = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
+
+function stopProbes(container: string): void {
+  run(process.execPath, [CLI, 'stop', '--keep', '-r', 'docker', container], ENV);
+  spawnSync('docker', ['exec', container, 'sh', '-c',
+    `p=$(cat ${DOCKER_DIR}/scope-probe.1.lock 2>/dev/null) && kill $p && while kill -0 $p 2>/dev/null; do sleep 0.02; done`]);
 }
 
 function removeInstalls(container: string): void {
@@ -30,21 +35,19 @@ function removeInstalls(container: string): void {
 async function main(): Promise<void> {
   const container = process.argv[2] ?? 'lab-web';
   const runs = Number(process.argv[3] ?? 15);
-  const cli = join(__dirname, '..', 'core', 'cli', 'main.js');
-  const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
   const payload = loadPayload();
   const staged = mkdtempSync(join(tmpdir(), 'bench-payload-'));
   copyFileSync(join(BUILTIN_PAYLOAD_DIR, '..', 'build', 'Release', 'scope-probe'), join(staged, 'scope-probe'));
   const engine = await createEngine();
-  const cliRun = () => run(process.execPath, [cli, 'run', '-d', '-r', 'docker', container], env);
+  const cliRun = () => run(process.execPath, [CLI, 'run', '-d', '-r', 'docker', container], ENV);
   const libRun = async () => { await runPayload(engine, 'docker', container, { detach: true }); };
   const dockerRun = () => {
     run('docker', ['cp', staged, `${container}:${DOCKER_DIR}`]);
     run('docker', ['exec', '-d', container, `${DOCKER_DIR}/scope-probe`, '--pid', '1', '--dir', DOCKER_DIR]);
   };
   // Each timed step starts from a stopped probe; `first` also from an empty container.
-  const fresh = (fn: () => unknown) => async () => { stopProbes(); removeInstalls(container); const t = Date.now(); await fn(); return Date.now() - t; };
-  const again = (fn: () => unknown) => async () => { stopProbes(); const t = Date.now(); await fn(); return Date.now() - t; };
+  const fresh = (fn: () => unknown) => async () => { stopProbes(container); removeInstalls(container); const t = Date.now(); await fn(); return Date.now() - t; };
+  const again = (fn: () => unknown) => async () => { stopProbes(container); const t = Date.now(); await fn(); return Date.now() - t; };
   const results = [
     await time('docker cp + docker exec -d (first)', runs, fresh(dockerRun), true),
     await time('docker cp + docker exec -d (repeated)', runs, again(() => { run('docker', ['exec', container, 'rm', '-rf', DOCKER_DIR]); dockerRun(); }), true),
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
     await time('library runPayload (first)', runs, fresh(libRun), true),
     await time('library runPayload (repeated)', runs, again(libRun), true),
   ];
-  stopProbes();
+  stopProbes(container);
   removeInstalls(container);
   await engine.close();
   console.log(`payload ${payload.name} ${payload.version} (${payload.files.reduce((n, f) => n + f.data.length, 0)} bytes) into ${container}, ` +

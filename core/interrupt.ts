@@ -4,6 +4,7 @@
  * to remove it for as long as it is half-made. The CLI runs what is registered, then exits.
  */
 const pending = new Set<() => Promise<unknown>>();
+let undoing = false;
 
 /** Registers `undo` until the returned function is called (when the work is done or undone). */
 export function undoOnInterrupt(undo: () => Promise<unknown>): () => void {
@@ -13,13 +14,23 @@ export function undoOnInterrupt(undo: () => Promise<unknown>): () => void {
   };
 }
 
-/** Whether anything is half-made now. */
+/** Whether anything is half-made now, or being undone. */
 export function hasPendingUndo(): boolean {
-  return pending.size > 0;
+  return pending.size > 0 || undoing;
 }
 
-/** Runs every registered undo, each at most once, all within `timeoutMs`. */
-export async function undoAll(timeoutMs = 5000): Promise<void> {
+/** Runs every registered undo, each at most once, all within `timeoutMs`; a second call waits for the first. */
+let running: Promise<void> | undefined;
+export function undoAll(timeoutMs = 5000): Promise<void> {
+  running ??= undoNow(timeoutMs).finally(() => {
+    undoing = false;
+    running = undefined;
+  });
+  return running;
+}
+
+async function undoNow(timeoutMs: number): Promise<void> {
+  undoing = true;
   const all = [...pending];
   pending.clear();
   let timer: NodeJS.Timeout | undefined;

@@ -79,6 +79,8 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
   if (opts.tty) args.push('--tty');
   if (opts.keep) args.push('--keep');
   if (opts.privileged) args.push('--privileged');
+  // The target's capabilities hold in its user namespace; a program left in ours gets none of them.
+  else if (target.differing.includes('user') && !namespaces.includes('user')) args.push('--no-caps');
   args.push('--', ...opts.argv);
   const stdio = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit'] : opts.stdio === 'pipe' || !opts.stdio ? ['pipe', 'pipe', 'pipe'] : opts.stdio;
   const envBlock = Buffer.from(Object.entries(environment(target, opts, namespaces.includes('mnt'))).map(([k, v]) => `${k}=${v}\0`).join(''));

@@ -30,7 +30,7 @@ export function decodeFrame(frame: Buffer): { header: Record<string, unknown>; d
   } catch {
     header = undefined;
   }
-  if (!header || typeof header !== 'object') throw new ScopeError('E_RUNTIME_ERROR', 'an IPC answer\'s header is not a JSON object');
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new ScopeError('E_RUNTIME_ERROR', 'an IPC answer\'s header is not a JSON object');
   return {
     header: header as Record<string, unknown>,
     data: frame.subarray(end + 1, dataEnd < 0 ? frame.length : dataEnd).toString(),
@@ -57,10 +57,17 @@ export async function ipcRequest(target: Target, request: object, timeoutMs = 50
     throw new ScopeError(code === 'EPERM' || code === 'EACCES' ? 'E_PERMISSION' : 'E_NAMESPACE',
       `IPC with PID ${target.pid}: ${(err as Error).message}`, { cause: err });
   }
-  // Everything below came from inside the container: checked again, and never trusted to be well formed.
+  return answerOf(frames, uniq);
+}
+
+/**
+ * The answer in the frames received for request `uniq`. They came from inside the container: each
+ * is checked again, and nothing in them is trusted to be well formed.
+ */
+export function answerOf(frames: Buffer[], uniq: number): IpcAnswer {
   const decoded = frames.map(decodeFrame);
   const last = decoded[decoded.length - 1];
-  if (decoded.some((f) => f.header.uniq !== uniq)) throw new ScopeError('E_RUNTIME_ERROR', `an IPC answer on ${queue('Out')} is not for our request`);
+  if (!last || decoded.some((f) => f.header.uniq !== uniq)) throw new ScopeError('E_RUNTIME_ERROR', 'an IPC answer is not for our request');
   const status = last.header.status;
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
     throw new ScopeError('E_RUNTIME_ERROR', `the payload's IPC answer has no valid status (${JSON.stringify(status)?.slice(0, 40)})`);

@@ -54,9 +54,12 @@ function engineEnv(g: GlobalOptions): Record<string, string | undefined> {
  * end the CLI as the signal would have; a command that passes them on to a program (exec, run in
  * the foreground) is left to do so when nothing is half-made.
  */
+let interrupted = false;
+
 function onInterrupt(sig: NodeJS.Signals): void {
   const status = 128 + osConstants.signals[sig];
   if (hasPendingUndo()) {
+    interrupted = true; // what fails from here on is the interruption's doing, not an error to report
     void undoAll().finally(() => process.exit(status));
     return;
   }
@@ -73,7 +76,7 @@ export async function withEngine(cmd: Command, body: (engine: Engine, g: GlobalO
     engine = await createEngine({ plugins: g.plugins, env: engineEnv(g) });
     await body(engine, g);
   } catch (err) {
-    process.exitCode = reportError(toScopeError(err), g);
+    if (!interrupted) process.exitCode = reportError(toScopeError(err), g);
   } finally {
     for (const s of sigs) process.off(s, onInterrupt);
     await engine?.close();

@@ -76,22 +76,38 @@ export async function isInstalled(fs: ContainerFs, dir: string, payload: Payload
 
 async function install(fs: ContainerFs, dir: string, base: string, payload: Payload, owner: Owner, progress?: Progress): Promise<Installed> {
   // /tmp/scope-engine is shared by every user of the container, so it is sticky and world-writable, as /tmp is.
+  const made = !(await fs.stat(base, owner).then(() => true, () => false));
   await fs.mkdir(base, { ...owner, mode: base.startsWith('/tmp/') ? 0o1777 : 0o755 });
   const fresh = `${base}/.scope-engine-${payload.version}.${randomBytes(6).toString('hex')}`;
-  const remove = () => fs.removeTree(fresh, owner);
+  // Undoing (on failure or Ctrl-C) stops the next step, lets the one under way finish, then removes
+  // the private directory; the base too when we made it, but only while empty.
+  let undone = false;
+  let underway: Promise<unknown> = Promise.resolve();
+  const step = <T>(p: () => Promise<T>): Promise<T> => {
+    if (undone) throw new ScopeError('E_INTERNAL', 'the install was interrupted');
+    const run = p();
+    underway = run;
+    return run;
+  };
+  const remove = async () => {
+    undone = true;
+    await underway.catch(() => undefined);
+    await fs.removeTree(fresh, owner);
+    if (made) await fs.unlink(base, owner).catch(() => undefined);
+  };
   const done = undoOnInterrupt(remove);
   try {
-    await fs.mkdir(fresh, { ...owner, mode: 0o700 });
+    await step(() => fs.mkdir(fresh, { ...owner, mode: 0o700 }));
     let bytes = 0;
     for (const [i, f] of payload.files.entries()) {
       progress?.(i, payload.files.length, f.path);
-      await fs.write(`${fresh}/${f.path}`, f.data, { ...owner, mode: f.mode, parents: true });
+      await step(() => fs.write(`${fresh}/${f.path}`, f.data, { ...owner, mode: f.mode, parents: true }));
       bytes += f.data.length;
     }
     progress?.(payload.files.length, payload.files.length, '');
-    await fs.write(`${fresh}/${MARKER}`, JSON.stringify({ name: payload.name, version: payload.version, hash: payload.hash }) + '\n',
-      { ...owner, mode: 0o644 });
-    await fs.chmodDir(fresh, 0o755, owner);
+    await step(() => fs.write(`${fresh}/${MARKER}`, JSON.stringify({ name: payload.name, version: payload.version, hash: payload.hash }) + '\n',
+      { ...owner, mode: 0o644 }));
+    await step(() => fs.chmodDir(fresh, 0o755, owner));
     if (!(await moveIntoPlace(fs, fresh, dir, payload, owner))) {
       await remove();
       return reused(dir, payload);

@@ -18,7 +18,7 @@ static void usage(const char *why) {
           "scope-exec: %s\n"
           "usage: scope-exec --pidfd N --pid N [--ns mnt,pid,...] [--uid N --gid N [--groups a,b]]\n"
           "                  [--cwd DIR] [--exec-file PATH] [--tty] [--keep] [--privileged] [--report-fd N]\n"
-          "                  [--env-fd N] -- PROGRAM [ARGS...]\n"
+          "                  [--env-fd N] [--no-caps] -- PROGRAM [ARGS...]\n"
           "It is started by scope-engine, which pins the target with a pidfd; run `scope-engine exec --help`.\n",
           why);
   exit(2);
@@ -64,6 +64,7 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
     if (strcmp(a, "--tty") == 0) { o->tty = true; continue; }
     if (strcmp(a, "--keep") == 0) { o->keep = true; continue; }
     if (strcmp(a, "--privileged") == 0) { o->privileged = true; continue; }
+    if (strcmp(a, "--no-caps") == 0) { o->no_caps = true; continue; }
     if (!v) usage("an option lacks its value");
     i++;
     if (strcmp(a, "--pidfd") == 0) o->pidfd = (int)number(v, "--pidfd");

@@ -263,6 +263,8 @@ int main(int argc, char **argv) {
   struct confinement conf;
   struct confine_error e = {0};
   if (confine_read(o.pid, !o.privileged, &conf, &e) < 0) die_detail(&o, e.stage, e.err, EXIT_SETUP, e.detail);
+  /* Capabilities belong to a user namespace: the target's, joined without it, would be ours to abuse. */
+  if (o.no_caps) conf.inh = conf.prm = conf.eff = conf.bnd = conf.amb = 0;
   /* Everything above named the pinned process only if it is still alive now. */
   if (sys_pidfd_send_signal(o.pidfd, 0) < 0) die(&o, "target", errno, EXIT_SETUP);
   if (join(&o) < 0) die(&o, "setns", errno, EXIT_SETUP);

@@ -36,10 +36,10 @@ async function hostPid(runtime: string, name: string): Promise<number> {
   return Number((await cli(['resolve', '--runtime', runtime, name], env)).stdout);
 }
 
-/** No probe and no install left from an earlier run: rm through scope-engine's own exec with the host's busybox. */
+/** No probe and no install left from an earlier run: stop ends our loaders (never by name), then rm the rest. */
 async function reset(runtime: string, name: string): Promise<void> {
+  await cli(['stop', '--runtime', runtime, '--all', name], env);
   await cli(['exec', '--runtime', runtime, name, '--host-binary', '--', '/bin/busybox', 'sh', '-c',
-    'for p in /proc/[0-9]*; do grep -qx scope-probe $p/comm 2>/dev/null && kill ${p#/proc/}; done; sleep 0.2; ' +
     'rm -rf /usr/lib/scope-engine /tmp/scope-engine /dev/shm/scope_dconf.*'], env);
 }
 
