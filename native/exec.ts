@@ -189,7 +189,9 @@ function helperError(ev: HelperEvent | undefined, opts: ExecOptions): ScopeError
   if (CONFINEMENT_STAGES.has(ev.stage)) {
     return new ScopeError('E_CONFINEMENT', `cannot give the program the target's confinement: ${what}` +
       (ev.stage === 'seccomp' && ev.code === 'EBUSY' ? '; stop the tracer first' : '') +
-      (ev.code === 'EPERM' ? '; the engine needs CAP_SYS_ADMIN, CAP_SYS_PTRACE and no seccomp filter of its own to copy it' : ''), { details });
+      (ev.code === 'EPERM' || ev.code === 'EACCES'
+        ? `; copying it needs CAP_SYS_ADMIN and CAP_SYS_PTRACE${process.getuid?.() === 0 ? ' and no seccomp filter of the engine\'s own' : ' (run as root)'}` +
+          ', or --privileged runs without it' : ''), { details });
   }
   if (ev.stage === 'exec' || ev.stage === 'open host binary') {
     const code: ErrorCode = ev.code === 'ENOENT' ? 'E_EXEC_NOT_FOUND' : 'E_EXEC_DENIED';

@@ -145,6 +145,15 @@ static bool find_mount(const char *mountinfo, const char *controllers, char *poi
   return false;
 }
 
+/* Whether `text` has `line` as one of its lines, whole. */
+static bool has_line(const char *text, const char *line) {
+  size_t n = strlen(line);
+  for (const char *p = strstr(text, line); p; p = strstr(p + 1, line)) {
+    if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == 0)) return true;
+  }
+  return false;
+}
+
 /* A paused container's processes are frozen: joining its cgroup would freeze us too. */
 static bool frozen(const char *dir, bool v2) {
   char path[PATH_MAX + 32], buf[256];
@@ -164,8 +173,13 @@ static int read_cgroups(pid_t pid, struct confinement *c, struct confine_error *
   n = slurp("/proc/self/mountinfo", mountinfo, sizeof mountinfo);
   if (n < 0) return fail(e, "cgroup", errno, "/proc/self/mountinfo");
   if ((size_t)n == sizeof mountinfo - 1) return fail(e, "cgroup", E2BIG, "/proc/self/mountinfo is larger than 16 MiB");
+  /* Where we are already (a rootless runtime on cgroup v1 leaves its containers in their user's
+   * cgroups), there is nothing to join, and nothing to be refused. */
+  char own[16384];
+  if (slurp("/proc/self/cgroup", own, sizeof own) < 0) return fail(e, "cgroup", errno, "/proc/self/cgroup");
   bool any_v1 = false;
   for (char *save, *line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    bool here = has_line(own, line);
     char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (!c2) return fail(e, "cgroup", ENOTSUP, "%s: unexpected line", path);
     *c2 = 0;
@@ -187,6 +201,7 @@ static int read_cgroups(pid_t pid, struct confinement *c, struct confine_error *
       return fail(e, "cgroup", ENAMETOOLONG, "the cgroup path of \"%s\"", controllers);
     }
     if ((v2 || strstr(controllers, "freezer")) && frozen(dir, v2)) return fail(e, "paused", 0, "%s", dir);
+    if (here) continue;
     if (c->ncgroups == MAX_CGROUPS) return fail(e, "cgroup", E2BIG, "more than %d hierarchies", MAX_CGROUPS);
     char procs[PATH_MAX + 16];
     snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
