@@ -4,12 +4,15 @@
  */
 import 'reflect-metadata';
 import { inject, injectable, type DependencyContainer } from 'tsyringe';
-import { DIContainer } from './env';
+import { DIContainer, Env } from './env';
 import { ScopeError, toScopeError } from './errors';
-import { checkRef, GuardedRuntime } from './guarded-runtime';
+import { checkRef, GuardedRuntime, withDeadline } from './guarded-runtime';
 import { readPluginFiles, configError, type PluginEntry, type PluginFile } from './plugins/config';
 import { PluginFiles } from './plugins/files';
-import { grpcPluginAdapter, loadModuleAdapter } from './plugins/module-loader';
+import { DEFAULT_START_TIMEOUT_MS, grpcPluginAdapter, loadModuleAdapter, UnloadedRuntime } from './plugins/module-loader';
+import {
+  CALL_DEADLINE_ENV, DEFAULT_CALL_DEADLINE_MS, DEFAULT_IMPORT_TIMEOUT_MS, IMPORT_TIMEOUT_ENV, timeoutFrom,
+} from './plugins/timeouts';
 import { keyOf, Registry, type InitContext } from './registry';
 import type { Container, ContainerRuntime, ProbeResult } from './runtime';
 
@@ -21,7 +24,15 @@ export interface LoadedRuntime {
   source: string;
   /** The plugins file that asked for it. */
   file: PluginFile;
-  adapter: ContainerRuntime;
+  adapter: GuardedRuntime;
+}
+
+/** One runtime's part in a question put to several: unavailable, or its answer, or its error. */
+interface Answer<T> {
+  runtime: string;
+  unavailable?: string;
+  value?: T;
+  error?: ScopeError;
 }
 
 export interface RuntimeStatus extends ProbeResult {
@@ -44,25 +55,55 @@ export class Engine {
     @inject(Registry) private readonly registry: Registry,
     @inject(PluginFiles) private readonly files: PluginFile[],
     @inject(DIContainer) private readonly di: DependencyContainer,
+    @inject(Env) private readonly env: Env,
   ) {}
 
-  /** Reads the plugins files and builds every adapter they list. Refuses the whole set on any fault. */
+  /**
+   * Reads the plugins files and builds every adapter they list, all at once, so that a slow module
+   * costs its own timeout and no more. Refuses the whole set on any fault in a file, closing what
+   * was built; a module that does not load in time is only an unavailable runtime (its error says
+   * which file and entry), since the file itself may be right and the others are not at fault.
+   */
   async load(): Promise<this> {
     const entries = readPluginFiles(this.files);
-    const loaded: LoadedRuntime[] = [];
-    for (const entry of entries) {
-      const adapter = entry.kind === 'builtin' ? await this.initBuiltin(entry)
-        : entry.kind === 'module' ? await loadModuleAdapter(entry) : grpcPluginAdapter(entry);
-      loaded.push({
-        name: entry.name,
-        kind: entry.kind,
-        source: entry.kind === 'builtin' ? `built-in ${entry.builtin}` : entry.kind === 'module' ? entry.module : `plugin ${entry.command}`,
-        file: entry.file,
-        adapter: new GuardedRuntime(entry.name, adapter),
-      });
+    const built = await Promise.allSettled(entries.map((entry) => this.build(entry)));
+    const loaded = built.flatMap((b) => (b.status === 'fulfilled' ? [b.value] : []));
+    const failed = built.find((b): b is PromiseRejectedResult => b.status === 'rejected');
+    if (failed) {
+      await Promise.allSettled(loaded.map((r) => r.adapter.close?.()));
+      await this.closeShared();
+      throw failed.reason;
     }
     this.loaded = loaded;
     return this;
+  }
+
+  private async build(entry: PluginEntry): Promise<LoadedRuntime> {
+    const deadlineMs = timeoutFrom(entry.callDeadlineMs, this.env, CALL_DEADLINE_ENV, DEFAULT_CALL_DEADLINE_MS);
+    let adapter: ContainerRuntime;
+    let guard: ConstructorParameters<typeof GuardedRuntime>[2] = { deadlineMs };
+    if (entry.kind === 'builtin') {
+      adapter = await this.initBuiltin(entry);
+    } else if (entry.kind === 'module') {
+      guard = { deadlineMs, contain: true, timeoutCode: 'E_PLUGIN_TIMEOUT' };
+      const importMs = timeoutFrom(entry.importTimeoutMs, this.env, IMPORT_TIMEOUT_ENV, DEFAULT_IMPORT_TIMEOUT_MS);
+      adapter = await loadModuleAdapter(entry, importMs).catch((err: ScopeError) => {
+        if (err.code !== 'E_PLUGIN_TIMEOUT') throw err;
+        return new UnloadedRuntime(entry.name, err);
+      });
+    } else {
+      adapter = grpcPluginAdapter(entry, deadlineMs);
+      // The plugin bounds its own start and calls, killing it and saying what its stderr said; this
+      // backstop only counts when that fails, so it leaves room for a start on the first call.
+      guard = { deadlineMs: deadlineMs + (entry.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) + 1000, timeoutCode: 'E_PLUGIN_TIMEOUT' };
+    }
+    return {
+      name: entry.name,
+      kind: entry.kind,
+      source: entry.kind === 'builtin' ? `built-in ${entry.builtin}` : entry.kind === 'module' ? entry.module : `plugin ${entry.command}`,
+      file: entry.file,
+      adapter: new GuardedRuntime(entry.name, adapter, guard),
+    };
   }
 
   runtimes(): LoadedRuntime[] {
@@ -89,23 +130,20 @@ export class Engine {
 
   /**
    * Resolves `ref` in one runtime, or with "auto" in every available one: exactly one must know it.
+   * A runtime that cannot answer is reported in the error when nobody has the container, never
+   * taken for "not found" silently, and never keeps the answer of the others waiting past its deadline.
    */
   async resolve(selector: string, ref: string): Promise<Container> {
     if (selector !== AUTO) return this.runtime(selector).resolve(ref);
     checkRef(ref);
-    const available = await this.available();
-    const settled = await Promise.allSettled(available.map((r) => r.adapter.resolve(ref)));
-    const hits: { runtime: string; container?: Container; error?: ScopeError }[] = [];
-    const failures: string[] = [];
-    settled.forEach((s, i) => {
-      const runtime = available[i].name;
-      if (s.status === 'fulfilled') hits.push({ runtime, container: s.value });
-      else {
-        const err = toScopeError(s.reason);
-        if (err.code === 'E_NOT_RUNNING' || err.code === 'E_AMBIGUOUS') hits.push({ runtime, error: err });
-        else if (err.code !== 'E_NOT_FOUND') failures.push(err.message);
-      }
-    });
+    const answers = await this.askAvailable((r) => r.adapter.resolve(ref), `resolving "${ref}"`);
+    const asked = answers.filter((a) => a.unavailable === undefined);
+    if (!asked.length) {
+      throw new ScopeError('E_RUNTIME_UNAVAILABLE', 'no runtime is available here: ' +
+        answers.map((a) => `${a.runtime}: ${a.unavailable}`).join('; '));
+    }
+    const hits = asked.filter((a) => a.value || a.error?.code === 'E_NOT_RUNNING' || a.error?.code === 'E_AMBIGUOUS');
+    const failures = asked.filter((a) => a.error && !hits.includes(a) && a.error.code !== 'E_NOT_FOUND').map((a) => a.error!.message);
     if (hits.length > 1) {
       throw new ScopeError('E_AMBIGUOUS',
         `"${ref}" names a container in ${hits.length} runtimes (${hits.map((h) => h.runtime).join(', ')}); ` +
@@ -114,44 +152,52 @@ export class Engine {
     if (hits.length === 1) {
       const [hit] = hits;
       if (hit.error) throw hit.error;
-      return hit.container!;
+      return hit.value!;
     }
-    const asked = available.map((r) => r.name).join(', ');
     throw new ScopeError('E_NOT_FOUND',
-      `no container "${ref}" in any available runtime (${asked})` + (failures.length ? `; errors: ${failures.join('; ')}` : ''),
-      { details: { runtimes: available.map((r) => r.name), errors: failures } });
+      `no container "${ref}" in any available runtime (${asked.map((a) => a.runtime).join(', ')})` +
+      (failures.length ? `; errors: ${failures.join('; ')}` : ''),
+      { details: { runtimes: asked.map((a) => a.runtime), errors: failures } });
   }
 
   /** Containers of one runtime, or with "all" of every available one (the others are reported, not fatal). */
   async list(selector: string): Promise<{ containers: Container[]; unavailable: { runtime: string; reason: string }[] }> {
     if (selector !== ALL && selector !== AUTO) return { containers: await this.runtime(selector).list(), unavailable: [] };
-    const statuses = await this.status();
-    const unavailable = statuses.filter((s) => !s.available).map((s) => ({ runtime: s.name, reason: s.reason ?? 'unavailable' }));
-    const lists = await Promise.allSettled(this.loaded.filter((r) => statuses.find((s) => s.name === r.name)?.available)
-      .map(async (r) => ({ runtime: r.name, containers: await r.adapter.list() })));
-    const containers: Container[] = [];
-    for (const l of lists) {
-      if (l.status === 'fulfilled') containers.push(...l.value.containers);
-      else unavailable.push({ runtime: '?', reason: toScopeError(l.reason).message });
-    }
+    const answers = await this.askAvailable((r) => r.adapter.list(), 'listing containers');
+    const containers = answers.flatMap((a) => a.value ?? []);
+    const unavailable = answers.filter((a) => !a.value)
+      .map((a) => ({ runtime: a.runtime, reason: a.unavailable ?? a.error?.message ?? 'unavailable' }));
     return { containers, unavailable };
   }
 
   /** Closes every adapter, then the parts they shared (a gRPC channel would keep the process alive). */
   async close(): Promise<void> {
-    await Promise.allSettled(this.loaded.map((r) => r.adapter.close?.()));
+    await Promise.allSettled(this.loaded.map((r) => r.adapter.close()));
+    await this.closeShared();
+  }
+
+  private async closeShared(): Promise<void> {
     const parts = await Promise.allSettled([...this.shared.values()]);
     await Promise.allSettled(parts.map((p) => p.status === 'fulfilled' && (p.value as { close?: () => unknown })?.close?.()));
   }
 
-  private async available(): Promise<LoadedRuntime[]> {
-    const statuses = await this.status();
-    const available = this.loaded.filter((r, i) => statuses[i].available);
-    if (!available.length) {
-      throw new ScopeError('E_RUNTIME_UNAVAILABLE', 'no runtime is available here: ' +
-        statuses.map((s) => `${s.name}: ${s.reason ?? 'unavailable'}`).join('; '));
-    }
-    return available;
+  /**
+   * Puts `question` to every runtime that says it is available, each in a chain of its own (probe,
+   * then the question) bounded by that runtime's deadline: a slow probe of one does not hold back
+   * the questions to the others, and no runtime costs more than its own deadline.
+   */
+  private askAvailable<T>(question: (r: LoadedRuntime) => Promise<T>, doing: string): Promise<Answer<T>[]> {
+    return Promise.all(this.loaded.map(async (r): Promise<Answer<T>> => {
+      try {
+        return await r.adapter.within(async () => {
+          const probe = await r.adapter.probe();
+          if (!probe.available) return { runtime: r.name, unavailable: probe.reason ?? 'unavailable' };
+          return { runtime: r.name, value: await question(r) };
+        }, doing);
+      } catch (err) {
+        return { runtime: r.name, error: toScopeError(err) };
+      }
+    }));
   }
 
   private async initBuiltin(entry: PluginEntry & { kind: 'builtin' }): Promise<ContainerRuntime> {
@@ -160,8 +206,14 @@ export class Engine {
       throw configError(entry.file, entry.index, entry.name,
         `no built-in runtime "${entry.builtin}"; built-ins are: ${this.registry.ids('runtime').join(', ')}`);
     }
-    const adapter = await this.initPart(reg.type + '.' + reg.id, entry.name, entry.options, [keyOf(reg)]);
-    return adapter as ContainerRuntime;
+    try {
+      return await this.initPart(reg.type + '.' + reg.id, entry.name, entry.options, [keyOf(reg)]) as ContainerRuntime;
+    } catch (err) {
+      // An adapter refusing its options knows which option, not which file and entry: say those too.
+      const e = toScopeError(err);
+      if (e.code === 'E_PLUGIN_CONFIG' && e.details?.file === undefined) throw configError(entry.file, entry.index, entry.name, e.message, e);
+      throw e;
+    }
   }
 
   /** Initialises a registration and, first, what it requires; shared parts (clients) once per engine. */

@@ -4,7 +4,9 @@
  * (a dead daemon or a stuck third-party module must not hang the CLI), whatever it throws becomes a
  * ScopeError that says what was being done, and the containers it returns carry its name.
  */
-import { ScopeError, toScopeError } from './errors';
+import { ScopeError, toScopeError, type ErrorCode } from './errors';
+import { HandleScope } from './plugins/handle-scope';
+import { DEFAULT_CALL_DEADLINE_MS } from './plugins/timeouts';
 import type { Container, ContainerRuntime, ProbeResult } from './runtime';
 
 /** Names and IDs every runtime accepts; anything else (slashes, '?', spaces) could be misread by an API path. */
@@ -17,18 +19,48 @@ export function checkRef(ref: string): void {
   }
 }
 
-export const DEFAULT_CALL_DEADLINE_MS = 30_000;
+export { DEFAULT_CALL_DEADLINE_MS };
+
+export interface GuardOptions {
+  /** How long one call may take. */
+  deadlineMs?: number;
+  /** The code of a missed deadline: E_PLUGIN_TIMEOUT for plugins, E_RUNTIME_UNAVAILABLE for built-ins. */
+  timeoutCode?: ErrorCode;
+  /** In-process third-party code: what a call leaves running when it is given up is let go (see HandleScope). */
+  contain?: boolean;
+}
+
+/**
+ * `work` or, after `ms`, the error `expired()` makes; `onExpire` runs first (to let go of the work).
+ * The timer is cleared as soon as the work settles, so it never keeps the process alive on its own.
+ */
+export function withDeadline<T>(work: Promise<T>, ms: number, expired: () => Error, onExpire?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onExpire?.();
+      reject(expired());
+    }, ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
 
 export class GuardedRuntime implements ContainerRuntime {
+  readonly deadlineMs: number;
+  private readonly timeoutCode: ErrorCode;
+
   constructor(
     readonly name: string,
     private readonly inner: ContainerRuntime,
-    private readonly deadlineMs = DEFAULT_CALL_DEADLINE_MS,
-  ) {}
+    private readonly opts: GuardOptions = {},
+  ) {
+    this.deadlineMs = opts.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS;
+    this.timeoutCode = opts.timeoutCode ?? 'E_RUNTIME_UNAVAILABLE';
+  }
 
   async probe(): Promise<ProbeResult> {
     try {
-      return await this.withDeadline(this.inner.probe(), 'probing');
+      return await this.call(() => this.inner.probe(), 'probing');
     } catch (err) {
       return { available: false, reason: toScopeError(err).message };
     }
@@ -45,25 +77,32 @@ export class GuardedRuntime implements ContainerRuntime {
     return this.stamp(c);
   }
 
+  /** Bounded as the other calls are: a close that never ends must not keep the CLI from exiting. */
   async close(): Promise<void> {
-    await this.inner.close?.();
+    if (!this.inner.close) return;
+    await this.call(async () => this.inner.close?.(), `closing ${this.name}`).catch(() => undefined);
+  }
+
+  /** Several calls of this adapter (a probe, then a question) within one deadline, as one call is. */
+  within<T>(work: () => Promise<T>, doing: string): Promise<T> {
+    return withDeadline(work(), this.deadlineMs, () => this.expired(doing));
+  }
+
+  private expired(doing: string): ScopeError {
+    return new ScopeError(this.timeoutCode, `${doing}: ${this.name} did not answer within ${this.deadlineMs} ms`);
   }
 
   private async call<T>(fn: () => Promise<T>, doing: string): Promise<T> {
+    const scope = this.opts.contain ? new HandleScope() : undefined;
     try {
-      return await this.withDeadline(fn(), doing);
+      const work = scope ? scope.run(async () => fn()) : fn();
+      const result = await withDeadline(work, this.deadlineMs, () => this.expired(doing), () => scope?.abandon());
+      scope?.settle();
+      return result;
     } catch (err) {
+      scope?.settle();
       throw toScopeError(err, doing);
     }
-  }
-
-  private withDeadline<T>(work: Promise<T>, doing: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ScopeError('E_RUNTIME_UNAVAILABLE',
-        `${doing}: ${this.name} did not answer within ${this.deadlineMs} ms`)), this.deadlineMs);
-    });
-    return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   }
 
   private stamp(c: Container): Container {

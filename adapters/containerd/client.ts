@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { ScopeError } from '../../core/errors';
 import { PACKAGE_ROOT } from '../../core/paths';
+import { DEFAULT_DAEMON_TIMEOUT_MS } from '../../core/plugins/timeouts';
 import { socketProblem, type ProbeResult } from '../../core/runtime';
 
 export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
 const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'containerd', 'proto');
-const DEADLINE_MS = 10_000;
 
 export interface ContainerdContainer {
   id: string;
@@ -36,8 +36,11 @@ export class ContainerdClient {
   private services?: { containers: Service; tasks: Service; namespaces: Service; version: Service };
   private grpcModule?: typeof grpc;
 
-  /** `address`: a socket path or unix:// URL (CONTAINERD_ADDRESS, default /run/containerd/containerd.sock). */
-  constructor(readonly address: string) {}
+  /**
+   * `address`: a socket path or unix:// URL (CONTAINERD_ADDRESS, default /run/containerd/containerd.sock);
+   * `deadlineMs`: how long one call may take before containerd counts as not answering.
+   */
+  constructor(readonly address: string, readonly deadlineMs = DEFAULT_DAEMON_TIMEOUT_MS) {}
 
   get socketPath(): string {
     return this.address.replace(/^unix:\/\//, '');
@@ -88,7 +91,7 @@ export class ContainerdClient {
     const meta = new this.grpcModule!.Metadata();
     if (namespace) meta.set('containerd-namespace', namespace);
     return new Promise<T>((resolve, reject) => {
-      s[method].call(s, req, meta, { deadline: Date.now() + DEADLINE_MS }, (err, res) => {
+      s[method].call(s, req, meta, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
         if (err) reject(this.explain(err, `${service}.${method}`));
         else resolve(res as T);
       });

@@ -1,5 +1,6 @@
 import { Env } from '../../core/env';
 import { register } from '../../core/registry';
+import { daemonTimeoutMs } from '../options';
 import { ContainerdClient, containerdAddress } from './client';
 import { CtrRuntime } from './ctr';
 import { NerdctlRuntime } from './nerdctl';
@@ -11,7 +12,11 @@ register({
   type: 'client',
   id: 'containerd',
   description: 'gRPC client of containerd (CONTAINERD_ADDRESS, default /run/containerd/containerd.sock)',
-  init: (ctx) => new ContainerdClient(containerdAddress(ctx.container.resolve<Env>(Env))),
+  // Shared by ctr and nerdctl, so initialised without an entry's options: its timeout is the environment's.
+  init: (ctx) => {
+    const env = ctx.container.resolve<Env>(Env);
+    return new ContainerdClient(containerdAddress(env), daemonTimeoutMs({}, env));
+  },
 });
 
 register({

@@ -19,9 +19,6 @@ export interface InspectAnswer {
   HostConfig?: { IDMappings?: { UidMap?: string[] | null; GidMap?: string[] | null } };
 }
 
-/** A request that does not answer within this long counts as a dead daemon, not a slow one. */
-const TIMEOUT_MS = 10_000;
-
 export class DockerApiClient {
   private client?: Dockerode;
 
@@ -29,14 +26,22 @@ export class DockerApiClient {
     readonly endpoint: Endpoint,
     /** "docker" or "podman", for messages. */
     private readonly product: string,
+    /** A request that does not answer within this long counts as a dead daemon, not a slow one. */
+    readonly timeoutMs: number,
   ) {}
+
+  /** E_RUNTIME_UNAVAILABLE when the address itself is unusable (see Endpoint.problem). */
+  refuseBadEndpoint(): void {
+    if (this.endpoint.problem) throw new ScopeError('E_RUNTIME_UNAVAILABLE', `${this.product}: ${this.endpoint.problem}`);
+  }
 
   /** dockerode, loaded on first use: it pulls in ssh2 and protobufjs, a quarter second of every CLI start. */
   get api(): Dockerode {
+    this.refuseBadEndpoint();
     if (!this.client) {
       const DockerodeClass = require('dockerode') as typeof Dockerode;
       const { socketPath, host, port } = this.endpoint;
-      this.client = new DockerodeClass({ socketPath, host, port, timeout: TIMEOUT_MS });
+      this.client = new DockerodeClass({ socketPath, host, port, timeout: this.timeoutMs });
     }
     return this.client;
   }
@@ -47,6 +52,7 @@ export class DockerApiClient {
    */
   async probe(versionOf: () => Promise<string | undefined> = async () => ((await this.api.version()) as { Version?: string }).Version):
     Promise<ProbeResult> {
+    if (this.endpoint.problem) return { available: false, endpoint: this.endpoint.url, reason: this.endpoint.problem };
     const problem = this.endpoint.socketPath && (await socketProblem(this.endpoint.socketPath));
     if (problem) return { available: false, endpoint: this.endpoint.url, reason: problem };
     try {
@@ -103,6 +109,7 @@ export class DockerApiClient {
 
   /** A transport or daemon failure as a ScopeError: unreachable, refused, or something the daemon said. */
   explain(err: unknown): ScopeError {
+    if (err instanceof ScopeError) return err;
     const errno = (err as NodeJS.ErrnoException).code;
     if (errno === 'EACCES' || errno === 'EPERM') {
       return new ScopeError('E_PERMISSION', `${this.endpoint.url}: permission denied; run as root or join the ${this.product} group`, { cause: err });
@@ -111,7 +118,7 @@ export class DockerApiClient {
       return new ScopeError('E_RUNTIME_UNAVAILABLE', `${this.product} at ${this.endpoint.url} is not answering (${errno}); is the daemon running?`, { cause: err });
     }
     if (/timeout/i.test(String((err as Error).message))) {
-      return new ScopeError('E_RUNTIME_UNAVAILABLE', `${this.product} at ${this.endpoint.url} did not answer within ${TIMEOUT_MS} ms`, { cause: err });
+      return new ScopeError('E_RUNTIME_UNAVAILABLE', `${this.product} at ${this.endpoint.url} did not answer within ${this.timeoutMs} ms`, { cause: err });
     }
     return new ScopeError('E_RUNTIME_ERROR', `${this.product} said: ${daemonMessage(err)}`, { cause: err });
   }

@@ -4,7 +4,8 @@ import { Env } from '../../core/env';
 import { requireRunning, type Container, type ContainerRuntime, type ProbeResult } from '../../core/runtime';
 import { PluginOptions } from '../options';
 import { DockerApiClient } from './api';
-import { parseEndpoint } from './endpoint';
+import { daemonTimeoutMs } from '../options';
+import { chooseEndpoint } from './endpoint';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
@@ -15,8 +16,8 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(@inject(Env) env: Env, @inject(PluginOptions) options: PluginOptions) {
     // An explicit "host" option in plugins.json wins over the environment, as `docker -H` does.
-    const url = (typeof options.host === 'string' && options.host) || env.DOCKER_HOST || `unix://${DEFAULT_DOCKER_SOCKET}`;
-    this.client = new DockerApiClient(parseEndpoint(url), 'docker');
+    const endpoint = chooseEndpoint(options.host, env, 'DOCKER_HOST', () => `unix://${DEFAULT_DOCKER_SOCKET}`);
+    this.client = new DockerApiClient(endpoint, 'docker', daemonTimeoutMs(options, env));
   }
 
   probe(): Promise<ProbeResult> {

@@ -1,5 +1,6 @@
 import { Env } from '../../core/env';
 import { register } from '../../core/registry';
+import { daemonTimeoutMs } from '../options';
 import { ClassicLxc, DEFAULT_LXCPATH } from './classic';
 import { LxcRuntime } from './lxc';
 import { LxdClient } from './lxd-client';
@@ -12,6 +13,6 @@ register({
     const env = ctx.container.resolve<Env>(Env);
     const project = typeof ctx.options.project === 'string' ? ctx.options.project : undefined;
     const lxcpath = (typeof ctx.options.lxcpath === 'string' && ctx.options.lxcpath) || env.SCOPE_ENGINE_LXCPATH || DEFAULT_LXCPATH;
-    return new LxcRuntime(LxdClient.find(env, project), new ClassicLxc(lxcpath, env));
+    return new LxcRuntime(LxdClient.find(env, project, daemonTimeoutMs(ctx.options, env)), new ClassicLxc(lxcpath, env));
   },
 });

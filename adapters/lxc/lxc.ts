@@ -53,10 +53,15 @@ export class LxcRuntime implements ContainerRuntime {
       return requireRunning(this.fromLxd(inst.value));
     }
     if (classic.status === 'fulfilled') return requireRunning(this.fromClassic(classic.value));
-    // Neither has it: say so, unless one of them failed otherwise (that is worth knowing).
+    // Neither has it: say so, unless one of them failed otherwise (that is worth knowing). An LXD
+    // that is there but does not answer may well have it: that is no "not found".
     for (const r of [inst, classic]) {
       const code = (r as PromiseRejectedResult).reason?.code;
       if (code !== 'E_NOT_FOUND' && code !== 'E_RUNTIME_UNAVAILABLE') throw (r as PromiseRejectedResult).reason;
+    }
+    if ((inst as PromiseRejectedResult).reason?.code === 'E_RUNTIME_UNAVAILABLE') {
+      const why = (inst as PromiseRejectedResult).reason as ScopeError;
+      throw new ScopeError('E_RUNTIME_UNAVAILABLE', `no classic LXC container named "${ref}", and LXD cannot say: ${why.message}`, { cause: why });
     }
     throw new ScopeError('E_NOT_FOUND', `no LXD instance or LXC container named "${ref}"`);
   }

@@ -8,8 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { ScopeError } from '../../core/errors';
 import type { Env } from '../../core/env';
-
-const TIMEOUT_MS = 10_000;
+import { DEFAULT_DAEMON_TIMEOUT_MS } from '../../core/plugins/timeouts';
 
 export interface LxdInstance {
   name: string;
@@ -31,12 +30,15 @@ export function lxdSocketCandidates(env: Env): string[] {
 }
 
 export class LxdClient {
-  constructor(readonly socketPath: string, private readonly project?: string) {}
+  /** The last time the daemon did not answer at all, and how; see get(). */
+  private lastDown?: { at: number; error: ScopeError };
+
+  constructor(readonly socketPath: string, private readonly project?: string, readonly timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS) {}
 
   /** The first candidate socket that exists, or undefined when none does. */
-  static find(env: Env, project?: string): LxdClient | undefined {
+  static find(env: Env, project?: string, timeoutMs?: number): LxdClient | undefined {
     const path = lxdSocketCandidates(env).find((p) => existsSync(p));
-    return path ? new LxdClient(path, project) : undefined;
+    return path ? new LxdClient(path, project, timeoutMs) : undefined;
   }
 
   /** "lxd 5.0.2" or "incus 6.0". */
@@ -57,10 +59,24 @@ export class LxdClient {
     return { ...inst, state };
   }
 
+  /**
+   * A daemon that just failed to answer at all (its socket refused us, or nothing came back in
+   * time) is not asked again for as long as one timeout: a probe and the resolve after it would
+   * otherwise wait twice, and `--runtime auto` would pay for a dead LXD twice over.
+   */
   private get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+    const down = this.lastDown;
+    if (down && Date.now() - down.at < this.timeoutMs) return Promise.reject(down.error);
+    return this.request<T>(path, query).catch((err: ScopeError) => {
+      if (err.code === 'E_RUNTIME_UNAVAILABLE') this.lastDown = { at: Date.now(), error: err };
+      throw err;
+    });
+  }
+
+  private request<T>(path: string, query: Record<string, string>): Promise<T> {
     const q = new URLSearchParams({ ...query, ...(this.project ? { project: this.project } : {}) }).toString();
     return new Promise<T>((resolve, reject) => {
-      const req = request({ socketPath: this.socketPath, path: q ? `${path}?${q}` : path, timeout: TIMEOUT_MS }, (res) => {
+      const req = request({ socketPath: this.socketPath, path: q ? `${path}?${q}` : path, timeout: this.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -75,7 +91,7 @@ export class LxdClient {
           reject(new ScopeError(code, `LXD ${path}: ${body.error}`));
         });
       });
-      req.on('timeout', () => req.destroy(new ScopeError('E_RUNTIME_UNAVAILABLE', `LXD at ${this.socketPath} did not answer within ${TIMEOUT_MS} ms`)));
+      req.on('timeout', () => req.destroy(new ScopeError('E_RUNTIME_UNAVAILABLE', `LXD at ${this.socketPath} did not answer within ${this.timeoutMs} ms`)));
       req.on('error', (err) => reject(err instanceof ScopeError ? err : new ScopeError(
         (err as NodeJS.ErrnoException).code === 'EACCES' ? 'E_PERMISSION' : 'E_RUNTIME_UNAVAILABLE',
         `LXD at ${this.socketPath} is not answering: ${err.message}`, { cause: err })));

@@ -10,8 +10,8 @@ import { inject, injectable } from 'tsyringe';
 import { Env } from '../../core/env';
 import { requireRunning, type Container, type ContainerRuntime, type ProbeResult } from '../../core/runtime';
 import { DockerApiClient, toContainer, type InspectAnswer } from '../docker/api';
-import { parseEndpoint } from '../docker/endpoint';
-import { PluginOptions } from '../options';
+import { chooseEndpoint } from '../docker/endpoint';
+import { daemonTimeoutMs, PluginOptions } from '../options';
 import { PodmanCli } from './cli';
 
 export const ROOTFUL_PODMAN_SOCKET = '/run/podman/podman.sock';
@@ -26,12 +26,19 @@ export class PodmanRuntime implements ContainerRuntime {
   private useApi?: Promise<boolean>;
 
   constructor(@inject(Env) env: Env, @inject(PluginOptions) options: PluginOptions) {
-    this.api = new DockerApiClient(parseEndpoint(defaultAddress(env, options)), 'podman');
+    const endpoint = chooseEndpoint(options.host, env, 'CONTAINER_HOST', () => defaultAddress(env));
+    this.api = new DockerApiClient(endpoint, 'podman', daemonTimeoutMs(options, env));
   }
 
   async probe(): Promise<ProbeResult> {
     const viaApi = await this.api.probe(() => this.pingVersion());
+    // What the probe found decides the path for the calls that follow, so that a socket that does
+    // not answer is waited for once, not once more by each call.
+    this.useApi = Promise.resolve(viaApi.available);
     if (viaApi.available) return { ...viaApi, endpoint: `${viaApi.endpoint} (API)` };
+    // An address given and unusable is the user's choice gone wrong: podman's command would act on
+    // another podman than the one asked for, so there is no fallback to it.
+    if (this.api.endpoint.problem) return viaApi;
     try {
       return { available: true, version: await this.cli.version(), endpoint: `podman CLI (no API: ${viaApi.reason})` };
     } catch (err) {
@@ -40,6 +47,7 @@ export class PodmanRuntime implements ContainerRuntime {
   }
 
   async list(): Promise<Container[]> {
+    this.api.refuseBadEndpoint();
     if (!(await this.apiAnswers())) return this.cli.list();
     // libpod's list carries each container's PID: one request instead of an inspect per container.
     const entries = await this.libpod<LibpodListEntry[]>('/containers/json', { all: true });
@@ -50,6 +58,7 @@ export class PodmanRuntime implements ContainerRuntime {
   }
 
   async resolve(ref: string): Promise<Container> {
+    this.api.refuseBadEndpoint();
     if (!(await this.apiAnswers())) return requireRunning(await this.cli.inspect(ref));
     const found = await this.api.inspect(ref.replace(/^\//, ''));
     // The compatible answer resolved the name; libpod's tells the ID maps as well.
@@ -64,7 +73,7 @@ export class PodmanRuntime implements ContainerRuntime {
   private pingVersion(): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const { socketPath, host, port } = this.api.endpoint;
-      const req = request({ socketPath, host, port, path: '/_ping', timeout: 5000 }, (res) => {
+      const req = request({ socketPath, host, port, path: '/_ping', timeout: this.api.timeoutMs }, (res) => {
         res.resume();
         if (res.statusCode !== 200) reject(new Error(`_ping answered ${res.statusCode}`));
         else resolve(String(res.headers['libpod-api-version'] ?? '') || undefined);
@@ -100,10 +109,8 @@ interface LibpodListEntry {
   Image: string;
 }
 
-/** CONTAINER_HOST, else the rootful socket for root and the user's own socket for anyone else. */
-function defaultAddress(env: Env, options: PluginOptions): string {
-  if (typeof options.host === 'string' && options.host) return options.host;
-  if (env.CONTAINER_HOST) return env.CONTAINER_HOST;
+/** Without CONTAINER_HOST: the rootful socket for root and the user's own socket for anyone else. */
+function defaultAddress(env: Env): string {
   if (process.getuid?.() === 0) return `unix://${ROOTFUL_PODMAN_SOCKET}`;
   const runtimeDir = env.XDG_RUNTIME_DIR || `/run/user/${process.getuid?.()}`;
   return `unix://${join(runtimeDir, 'podman', 'podman.sock')}`;

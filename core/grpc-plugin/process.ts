@@ -1,18 +1,22 @@
 /**
- * One plugin program's life: started with go-plugin's environment in a short private directory,
- * its handshake line read within the start timeout, its stderr logged and its tail kept for error
- * messages, and its end: Shutdown asked by the caller, then SIGKILL 2 s later if it is still there,
- * the private directory (and the socket in it) removed. No zombie: Node reaps it; no orphan: the
- * engine's exit kills it, and scope-plugin-launch has the kernel kill it when the engine is killed.
+ * One plugin program's life: started with go-plugin's environment in a short private directory
+ * (socket-dir.ts), in a process group of its own, its handshake line read within the start timeout
+ * and a bounded length, its stderr logged and its tail kept for error messages, and its end:
+ * Shutdown asked by the caller, then SIGKILL 2 s later if it is still there. When it exits, the
+ * engine kills what is left of its group (a child of it that kept its stdout open would otherwise
+ * keep the engine alive, and live on as an orphan), lets go of its pipes and removes the directory.
+ * No zombie: Node reaps it; no orphan: the engine's exit kills the group, and scope-plugin-launch
+ * has the kernel kill the plugin when the engine is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { rmSync } from 'node:fs';
 import { pluginLauncherPath } from '../../native/index';
 import { ScopeError } from '../errors';
 import { log } from '../log';
 import { pluginEnv, parseHandshake, type Handshake } from './handshake';
 import { HclogReader } from './hclog';
+import { MAX_LINE_BYTES, readLines } from './lines';
+import { makeSocketDir } from './socket-dir';
 
 export interface PluginCommand {
   name: string;
@@ -37,18 +41,20 @@ export class PluginProcess {
   readonly exited: Promise<void>;
 
   private constructor(private readonly spec: PluginCommand) {
-    // Short, so that the socket path fits in sun_path's 108 bytes whatever TMPDIR is.
-    this.dir = mkdtempSync('/tmp/sep-');
+    this.dir = makeSocketDir();
     const launcher = launcherFor(spec.name);
     const [command, args] = launcher ? [launcher, [String(process.pid), spec.command, ...spec.args]] : [spec.command, spec.args];
     this.child = spawn(command, args, {
       env: { ...process.env, ...spec.env, ...pluginEnv(this.dir) },
       // stdin stays a pipe the engine never writes: its end tells an SDK plugin the engine is gone.
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group (setsid), so that what it starts can be ended with it, by the group's ID.
+      detached: true,
     });
     running.add(this);
     const reader = new HclogReader();
-    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+    readLines(this.child.stderr!, (line, cut) => {
+      if (cut) line += ' [cut]';
       this.tail.push(line);
       if (this.tail.length > STDERR_TAIL) this.tail.shift();
       const entry = reader.parse(line);
@@ -57,14 +63,12 @@ export class PluginProcess {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exitInfo = signal ? `killed by ${signal}` : `exited with status ${code}`;
-        running.delete(this);
-        rmSync(this.dir, { recursive: true, force: true });
+        this.ended();
         resolve();
       });
       this.child.once('error', (err) => {
         this.exitInfo = `could not be started: ${err.message}`;
-        running.delete(this);
-        rmSync(this.dir, { recursive: true, force: true });
+        this.ended();
         resolve();
       });
     });
@@ -97,7 +101,29 @@ export class PluginProcess {
   }
 
   kill(): void {
-    if (this.alive) this.child.kill('SIGKILL');
+    if (this.alive) this.killGroup();
+  }
+
+  /** SIGKILL to the plugin's process group, by its ID (the plugin's PID): it and all it started. */
+  private killGroup(): void {
+    if (!this.child.pid) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // ESRCH: the group is empty already.
+    }
+  }
+
+  /** The plugin is gone: end the rest of its group, close its pipes, remove its directory. */
+  private ended(): void {
+    running.delete(this);
+    this.killGroup();
+    // Killing the group closes the pipes' other ends; a process that left the group (setsid) may
+    // still hold them, and they must not keep the engine alive. They are not destroyed: what the
+    // plugin wrote last (its stderr tail, for the error message) may not have been read yet.
+    this.child.stdin?.destroy();
+    for (const s of [this.child.stdout, this.child.stderr]) (s as { unref?: () => void } | null)?.unref?.();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** After a Shutdown request: give it 2 s, as go-plugin does, then kill it. */
@@ -109,30 +135,37 @@ export class PluginProcess {
 
   private handshake(): Promise<Handshake> {
     return new Promise<Handshake>((resolve, reject) => {
-      const lines = createInterface({ input: this.child.stdout! });
+      const what = `plugin ${this.spec.name} (${this.spec.command})`;
+      let settled = false;
       const timer = setTimeout(() => {
         done();
-        reject(new ScopeError('E_PLUGIN_TIMEOUT', `plugin ${this.spec.name} (${this.spec.command}) did not complete its handshake ` +
+        reject(new ScopeError('E_PLUGIN_TIMEOUT', `${what} did not complete its handshake ` +
           `within ${this.spec.startTimeoutMs} ms${this.stderrTail()}`));
       }, this.spec.startTimeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        lines.removeAllListeners('line');
-      };
-      lines.once('line', (line) => {
+      const stop = readLines(this.child.stdout!, (line, cut) => {
+        if (settled) return;
         done();
-        // After the handshake, stdout is drained and ignored, as go-plugin's host does.
-        this.child.stdout!.resume();
+        if (cut) {
+          return reject(new ScopeError('E_PLUGIN_HANDSHAKE', `${what}: its first line is longer than ${MAX_LINE_BYTES} bytes, ` +
+            `so it is no go-plugin handshake; it began ${JSON.stringify(line.slice(0, 200))}${this.stderrTail()}`));
+        }
         try {
           resolve(parseHandshake(line, this.spec.name));
         } catch (err) {
           reject(new ScopeError('E_PLUGIN_HANDSHAKE', `${(err as Error).message}${this.stderrTail()}`));
         }
       });
+      const done = () => {
+        settled = true;
+        clearTimeout(timer);
+        stop();
+        // After the handshake, stdout is drained and ignored, as go-plugin's host does.
+        this.child.stdout!.resume();
+      };
       this.exited.then(() => {
+        if (settled) return;
         done();
-        reject(new ScopeError('E_PLUGIN_EXITED', `plugin ${this.spec.name} (${this.spec.command}) ${this.exitInfo} ` +
-          `before its handshake${this.stderrTail()}`));
+        reject(new ScopeError('E_PLUGIN_EXITED', `${what} ${this.exitInfo} before its handshake${this.stderrTail()}`));
       });
     });
   }

@@ -19,6 +19,8 @@ interface EntryBase {
   /** The file the entry came from and its index there, for messages. */
   file: PluginFile;
   index: number;
+  /** How long one call may take (plugins.json "callDeadlineMs"); else the environment's, else the default. */
+  callDeadlineMs?: number;
 }
 export interface BuiltinEntry extends EntryBase {
   kind: 'builtin';
@@ -27,6 +29,8 @@ export interface BuiltinEntry extends EntryBase {
 export interface ModuleEntry extends EntryBase {
   kind: 'module';
   module: string;
+  /** How long importing and building it may take (plugins.json "importTimeoutMs"). */
+  importTimeoutMs?: number;
 }
 export interface CommandEntry extends EntryBase {
   kind: 'command';
@@ -34,7 +38,6 @@ export interface CommandEntry extends EntryBase {
   args: string[];
   env: Record<string, string>;
   startTimeoutMs?: number;
-  callDeadlineMs?: number;
 }
 export type PluginEntry = BuiltinEntry | ModuleEntry | CommandEntry;
 
@@ -98,12 +101,14 @@ export function readPluginFile(file: PluginFile): PluginEntry[] {
     const name = item.name as string;
     if (names.has(name)) throw configError(file, index, name, `the name "${name}" appears twice in this file`);
     names.add(name);
-    const base = { name, options: (item.options ?? {}) as Record<string, unknown>, file, index };
+    const base = {
+      name, options: (item.options ?? {}) as Record<string, unknown>, file, index, callDeadlineMs: item.callDeadlineMs as number | undefined,
+    };
     if (kind === 'builtin') return { ...base, kind, builtin: item.builtin as string };
-    if (kind === 'module') return { ...base, kind, module: item.module as string };
+    if (kind === 'module') return { ...base, kind, module: item.module as string, importTimeoutMs: item.importTimeoutMs as number | undefined };
     return {
       ...base, kind, command: item.command as string, args: (item.args ?? []) as string[], env: (item.env ?? {}) as Record<string, string>,
-      startTimeoutMs: item.startTimeoutMs as number | undefined, callDeadlineMs: item.callDeadlineMs as number | undefined,
+      startTimeoutMs: item.startTimeoutMs as number | undefined,
     };
   });
 }

@@ -4,12 +4,54 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ScopeError } from '../errors';
+import { withDeadline } from '../guarded-runtime';
 import { GrpcPluginRuntime } from '../grpc-plugin/runtime';
-import { whyNotARuntime, type ContainerRuntime } from '../runtime';
+import { whyNotARuntime, type Container, type ContainerRuntime, type ProbeResult } from '../runtime';
 import { configError, type CommandEntry, type ModuleEntry } from './config';
+import { HandleScope } from './handle-scope';
 
-export async function loadModuleAdapter(entry: ModuleEntry): Promise<ContainerRuntime> {
+/**
+ * Imports and builds the adapter of a "module" entry within `timeoutMs`. A module whose evaluation
+ * never settles (a top-level await on something that never comes) would leave the engine with an
+ * empty event loop, and Node would end the process with status 0 having done nothing; one waiting
+ * on a timer would hang the CLI. Both are E_PLUGIN_TIMEOUT naming the file and the entry, and what
+ * the module started meanwhile is let go, so that the process can still exit.
+ */
+export async function loadModuleAdapter(entry: ModuleEntry, timeoutMs: number): Promise<ContainerRuntime> {
   const where = locate(entry);
+  const scope = new HandleScope();
+  try {
+    return await withDeadline(scope.run(() => importAdapter(entry, where)), timeoutMs, () => new ScopeError('E_PLUGIN_TIMEOUT',
+      `plugins file ${entry.file.path}: entry ${entry.index} ("${entry.name}"): loading module ${where} did not finish within ` +
+      `${timeoutMs} ms (a top-level await that never settles?); raise "importTimeoutMs" if it is only slow`,
+    { details: { file: entry.file.path, entry: entry.index, name: entry.name } }), () => scope.abandon());
+  } finally {
+    scope.settle();
+  }
+}
+
+/**
+ * Stands in for an adapter whose module could not be loaded in time: it is unavailable, says why,
+ * and using it is that error, while the other runtimes go on working.
+ */
+export class UnloadedRuntime implements ContainerRuntime {
+  constructor(readonly name: string, private readonly why: ScopeError) {}
+
+  async probe(): Promise<ProbeResult> {
+    return { available: false, reason: this.why.message };
+  }
+
+  async list(): Promise<Container[]> {
+    throw this.why;
+  }
+
+  async resolve(): Promise<Container> {
+    throw this.why;
+  }
+}
+
+async function importAdapter(entry: ModuleEntry, where: string): Promise<ContainerRuntime> {
   let mod: Record<string, unknown>;
   try {
     // import() of a file URL loads CommonJS and ES modules alike.
@@ -34,13 +76,16 @@ export async function loadModuleAdapter(entry: ModuleEntry): Promise<ContainerRu
   return adapter as ContainerRuntime;
 }
 
-/** An out-of-process adapter: nothing starts until it is first used. */
-export function grpcPluginAdapter(entry: CommandEntry): ContainerRuntime {
+/** A plugin program's handshake, unless its entry says otherwise. */
+export const DEFAULT_START_TIMEOUT_MS = 10_000;
+
+/** An out-of-process adapter: nothing starts until it is first used. `callDeadlineMs` bounds each call. */
+export function grpcPluginAdapter(entry: CommandEntry, callDeadlineMs: number): GrpcPluginRuntime {
   const base = dirname(entry.file.path);
   const command = entry.command.startsWith('./') || entry.command.startsWith('../') ? resolve(base, entry.command) : entry.command;
   return new GrpcPluginRuntime(entry.name, {
     name: entry.name, command, args: entry.args, env: entry.env,
-    startTimeoutMs: entry.startTimeoutMs ?? 10_000, callDeadlineMs: entry.callDeadlineMs ?? 10_000,
+    startTimeoutMs: entry.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, callDeadlineMs,
   });
 }
 

@@ -77,7 +77,10 @@ describe('docker adapter on recorded answers', () => {
     expect(await codeOf(a.resolve('web'))).to.equal('E_RUNTIME_UNAVAILABLE');
   });
 
-  it('refuses a remote daemon address: its PIDs are not ours', () => {
-    expect(() => new DockerRuntime({ DOCKER_HOST: 'ssh://user@host' }, {})).to.throw(/unsupported daemon address/);
+  it('refuses a remote daemon address: its PIDs are not ours (only this runtime is unavailable)', async () => {
+    const a = new DockerRuntime({ DOCKER_HOST: 'ssh://user@host' }, {});
+    expect(await a.probe()).to.deep.include({ available: false });
+    expect((await a.probe()).reason).to.contain('DOCKER_HOST="ssh://user@host" is not an address');
+    expect(await codeOf(a.resolve('web'))).to.equal('E_RUNTIME_UNAVAILABLE');
   });
 });
