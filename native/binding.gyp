@@ -53,6 +53,30 @@
       ]
     },
     {
+      "target_name": "scope-fs",
+      "type": "executable",
+      "sources": [
+        "src/fs-helper.cc",
+        "src/fileops.cc"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra",
+        "-O2"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-fno-rtti"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-fexceptions"
+      ],
+      "ldflags": [
+        "-static"
+      ]
+    },
+    {
       "target_name": "scope-plugin-launch",
       "type": "executable",
       "sources": [

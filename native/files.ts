@@ -10,8 +10,13 @@
  */
 import { ScopeError } from '../core/errors';
 import type { FileOpRequest, NativeStat } from './binding';
+import { fileOpInUserns } from './fs-helper';
+import type { IdMap } from './idmap';
 import { native } from './index';
 import type { Target } from './target';
+
+/** What a user namespace shows for an ID it does not map. */
+const OVERFLOW_ID = 65534;
 
 export interface Owner {
   /** IDs as the container sees them. */
@@ -61,8 +66,9 @@ export class ContainerFs {
     await this.run({ op: 'symlink', path, data: linkTarget, parents: opts.parents }, opts, 'making symlink');
   }
 
-  async read(path: string, opts: Owner & { maxBytes?: number } = {}): Promise<Buffer> {
-    const r = await this.run({ op: 'read', path, maxRead: opts.maxBytes }, opts, 'reading');
+  /** Reads a regular file; with `noFollow`, a symlink at the path itself is refused (ELOOP). */
+  async read(path: string, opts: Owner & { maxBytes?: number; noFollow?: boolean } = {}): Promise<Buffer> {
+    const r = await this.run({ op: 'read', path, maxRead: opts.maxBytes, follow: !opts.noFollow }, opts, 'reading');
     return r.data!;
   }
 
@@ -99,9 +105,17 @@ export class ContainerFs {
 
   private async run(req: Omit<FileOpRequest, 'rootFd' | 'uid' | 'gid'>, owner: Owner, doing: string) {
     const ids = actingAs(this.target, owner);
-    const rootFd = this.target.rootFd();
     try {
-      return await native().fileOp({ ...req, rootFd, ...ids });
+      if (this.target.uidMap.isIdentity()) return await native().fileOp({ ...req, rootFd: this.target.rootFd(), ...ids });
+      // In a user namespace: a helper that joins it, with the container's own IDs (fs-helper.ts).
+      const uid = owner.uid ?? this.target.uidMap.toContainer(this.target.uid);
+      const gid = owner.gid ?? this.target.gidMap.toContainer(this.target.gid);
+      const r = await fileOpInUserns(this.target, req, uid, gid);
+      if (!r.stat) return { data: r.data };
+      // The helper sees the container's IDs; callers get host IDs, as from the addon.
+      const host = (id: number, map: IdMap) => (id === OVERFLOW_ID || !map.hasContainer(id) ? id : map.toHost(id));
+      const stat = { ...r.stat, uid: host(r.stat.uid, this.target.uidMap), gid: host(r.stat.gid, this.target.gidMap) };
+      return { stat: req.op === 'stat' && r.data?.length ? { ...stat, linkTarget: r.data.toString() } : stat, data: r.data };
     } catch (err) {
       this.target.assertAlive();
       throw fileError(err, `${doing} ${req.path} in the container of PID ${this.target.pid}`);
@@ -126,12 +140,14 @@ export class ContainerFs {
 /**
  * The credentials a thread of the engine takes to act inside the target's container for `owner`
  * (container IDs, default the target process's own): its host IDs, plus the file capabilities
- * when it is the container's root.
+ * when it is the container's root and that root is the host's. The root of a user-namespaced
+ * container has its capabilities over its own files only; the engine's, kept, would reach files
+ * the container may not touch (a host directory bind-mounted in): there it acts as the mapped user.
  */
 export function actingAs(t: Target, owner: Owner = {}): { uid: number; gid: number; keepCaps: boolean } {
   const uid = owner.uid ?? t.uidMap.toContainer(t.uid);
   const gid = owner.gid ?? t.gidMap.toContainer(t.gid);
-  return { uid: t.uidMap.toHost(uid), gid: t.gidMap.toHost(gid), keepCaps: uid === 0 };
+  return { uid: t.uidMap.toHost(uid), gid: t.gidMap.toHost(gid), keepCaps: uid === 0 && t.uidMap.toHost(0) === 0 };
 }
 
 function fileError(err: unknown, doing: string): ScopeError {

@@ -33,6 +33,11 @@ export class IdMap {
     return r.outside + (id - r.inside);
   }
 
+  /** Whether container ID `id` maps to a host ID. */
+  hasContainer(id: number): boolean {
+    return this.ranges.some((x) => id >= x.inside && id - x.inside < x.count);
+  }
+
   /** Whether host ID `id` has a name inside the container. */
   hasHost(id: number): boolean {
     return this.ranges.some((x) => id >= x.outside && id - x.outside < x.count);

@@ -57,6 +57,11 @@ export function execHelperPath(): string {
   return executable('scope-exec', 'the exec helper');
 }
 
+/** The path of scope-fs, which does a file operation inside a user-namespaced container. */
+export function fsHelperPath(): string {
+  return executable('scope-fs', 'the file helper');
+}
+
 /** The path of scope-plugin-launch, which ties a plugin's life to the engine's. */
 export function pluginLauncherPath(): string {
   return executable('scope-plugin-launch', 'the plugin launcher');

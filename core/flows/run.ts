@@ -61,7 +61,8 @@ async function refuseIfRunning(fs: ContainerFs, lockPath: string, nsPid: number)
 
 /** The PID a lock file names, or undefined when there is none (or no number in it). */
 export async function lockHolder(fs: ContainerFs, lockPath: string): Promise<number | undefined> {
-  const text = await fs.read(lockPath, { maxBytes: 64 }).then((b) => b.toString().trim(), () => '');
+  // As the loader opens it: never through a symlink at the lock's own name.
+  const text = await fs.read(lockPath, { maxBytes: 64, noFollow: true }).then((b) => b.toString().trim(), () => '');
   return /^[1-9]\d*$/.test(text) ? Number(text) : undefined;
 }
 
@@ -111,6 +112,21 @@ function ownCopy(payload: Payload, install: Installed, program: string): string 
  * ends first lost a race with another (E_ALREADY_RUNNING) or failed (E_PAYLOAD, with its words).
  */
 async function holdsLock(fs: ContainerFs, lock: string, p: ExecProcess, hostPid: number, waitMs: number): Promise<void> {
+  // What the loader says meanwhile is kept, to quote if it fails, and handed back if it starts.
+  const stderr = p.child.stderr!;
+  const said: Buffer[] = [];
+  const keep = (b: Buffer) => said.push(b);
+  stderr.on('data', keep);
+  try {
+    await confirm(fs, lock, p, hostPid, waitMs, () => forTerminal(Buffer.concat(said).toString().trim()));
+  } finally {
+    stderr.off('data', keep);
+    stderr.pause();
+    if (said.length) stderr.unshift(Buffer.concat(said));
+  }
+}
+
+async function confirm(fs: ContainerFs, lock: string, p: ExecProcess, hostPid: number, waitMs: number, words: () => string): Promise<void> {
   let nsPid: number | undefined;
   try {
     nsPid = nsPidOf(hostPid);
@@ -129,7 +145,8 @@ async function holdsLock(fs: ContainerFs, lock: string, p: ExecProcess, hostPid:
     }
     await new Promise((r) => setTimeout(r, 20)); // a file inside the container: nothing to wait on but its content
   }
-  const said = forTerminal(String((p.child.stderr as NodeJS.ReadableStream & { read(): Buffer | null }).read() ?? '').trim());
+  await p.exited.catch(() => undefined); // its stderr is whole once it has ended
+  const said = words();
   const holder = await lockHolder(fs, lock);
   if (holder && holder !== nsPid) {
     throw new ScopeError('E_ALREADY_RUNNING', `another loader (PID ${holder} in the container) took ${lock} first${said ? `: ${said}` : ''}`);

@@ -8,7 +8,7 @@ import { ContainerFs } from '../../native/files';
 import type { Target } from '../../native/target';
 import type { Engine } from '../engine';
 import { ScopeError } from '../errors';
-import { INSTALL_BASES } from '../payload/install';
+import { INSTALL_BASES, MARKER } from '../payload/install';
 import { loadPayload, substitute, type Payload } from '../payload/manifest';
 import type { Container } from '../runtime';
 import { openContainerTarget, openProcessInContainer, processesOf } from '../targets';
@@ -50,7 +50,7 @@ export async function stopPayload(engine: Engine, selector: string, ref: string,
         if (loader && (await end(target, payload, dir, loader, watchedPid, opts.graceMs ?? 5000))) stopped.push({ loader, target: watchedPid });
       }
       if (opts.keep || watched(target, payload, dir).length) continue; // still in use by a loader for another target
-      if (await fs.stat(dir, { uid: 0, gid: 0 }).then(() => true, () => false)) {
+      if (await isInstall(fs, dir)) {
         await fs.removeTree(dir, { uid: 0, gid: 0 });
         removed.push(dir);
         await fs.unlink(base, { uid: 0, gid: 0 }).catch(() => undefined); // only if nothing else is in it
@@ -60,6 +60,13 @@ export async function stopPayload(engine: Engine, selector: string, ref: string,
   } finally {
     target.close();
   }
+}
+
+/** Only a directory (not a symlink to one) holding the engine's marker is an install to remove. */
+async function isInstall(fs: ContainerFs, dir: string): Promise<boolean> {
+  const st = await fs.stat(dir, { uid: 0, gid: 0 }).catch(() => undefined);
+  if (st?.type !== 'directory') return false;
+  return (await fs.stat(`${dir}/${MARKER}`, { uid: 0, gid: 0 }).catch(() => undefined))?.type === 'file';
 }
 
 /** The targets (PIDs as the container numbers them) of this payload's loaders running from `dir`. */

@@ -36,6 +36,7 @@ export async function installPayload(fs: ContainerFs, payload: Payload, owner: O
   for (const base of INSTALL_BASES) {
     const dir = `${base}/${payload.version}`;
     try {
+      if (await exists(fs, base)) await checkBase(fs, base, owner);
       if (await isInstalled(fs, dir, payload, owner)) return reused(dir, payload);
       return await install(fs, dir, base, payload, owner, progress);
     } catch (err) {
@@ -46,6 +47,30 @@ export async function installPayload(fs: ContainerFs, payload: Payload, owner: O
     }
   }
   throw new ScopeError('E_PERMISSION', `cannot install payload ${payload.name} ${payload.version} in the container: ${failures.join('; ')}`);
+}
+
+const ROOT: Owner = { uid: 0, gid: 0 };
+
+function exists(fs: ContainerFs, path: string): Promise<boolean> {
+  return fs.stat(path, ROOT).then(() => true, () => false);
+}
+
+/**
+ * A base is used only when no one but the container's root and the installing user can rename
+ * what is in it: owned by one of them, and sticky if others may write to it. (A base that another
+ * user of the container made could have its install swapped for a symlink under a root loader.)
+ */
+async function checkBase(fs: ContainerFs, base: string, owner: Owner): Promise<void> {
+  const st = await fs.stat(base, ROOT);
+  if (st.type !== 'directory') {
+    throw new ScopeError('E_FILE', `${base} in the container is not a directory`, { details: { errno: 'ENOTDIR' } });
+  }
+  if (st.uid !== 0 && st.uid !== fs.ownerUid(owner)) {
+    throw new ScopeError('E_PERMISSION', `${base} in the container belongs to uid ${st.uid}, who could swap the install; not used`);
+  }
+  if (st.mode & 0o022 && !(st.mode & 0o1000)) {
+    throw new ScopeError('E_PERMISSION', `${base} in the container may be written by others and is not sticky; not used`);
+  }
 }
 
 function reused(dir: string, payload: Payload): Installed {
@@ -75,9 +100,11 @@ export async function isInstalled(fs: ContainerFs, dir: string, payload: Payload
 }
 
 async function install(fs: ContainerFs, dir: string, base: string, payload: Payload, owner: Owner, progress?: Progress): Promise<Installed> {
-  // /tmp/scope-engine is shared by every user of the container, so it is sticky and world-writable, as /tmp is.
-  const made = !(await fs.stat(base, owner).then(() => true, () => false));
-  await fs.mkdir(base, { ...owner, mode: base.startsWith('/tmp/') ? 0o1777 : 0o755 });
+  // The base is the container root's; /tmp/scope-engine is shared by every user of the container,
+  // so it is sticky and world-writable, as /tmp is, and each user's install in it is their own.
+  const made = !(await exists(fs, base));
+  await fs.mkdir(base, { ...ROOT, mode: base.startsWith('/tmp/') ? 0o1777 : 0o755 });
+  await checkBase(fs, base, owner);
   const fresh = `${base}/.scope-engine-${payload.version}.${randomBytes(6).toString('hex')}`;
   // Undoing (on failure or Ctrl-C) stops the next step, lets the one under way finish, then removes
   // the private directory; the base too when we made it, but only while empty.
@@ -93,7 +120,7 @@ async function install(fs: ContainerFs, dir: string, base: string, payload: Payl
     undone = true;
     await underway.catch(() => undefined);
     await fs.removeTree(fresh, owner);
-    if (made) await fs.unlink(base, owner).catch(() => undefined);
+    if (made) await fs.unlink(base, ROOT).catch(() => undefined);
   };
   const done = undoOnInterrupt(remove);
   try {
@@ -140,6 +167,8 @@ async function moveIntoPlace(fs: ContainerFs, fresh: string, dir: string, payloa
       `${fs.ownerUid(owner)}; it is not replaced`);
   }
   await fs.rename(fresh, dir, 'exchange', owner);
-  await fs.removeTree(fresh, owner); // now the foreign one
+  // Now `fresh` holds the foreign one. Ours is in place whatever happens to it: a tree too deep or
+  // too large to remove stays under its hidden name, the container's own leftovers.
+  await fs.removeTree(fresh, owner).catch(() => undefined);
   return true;
 }

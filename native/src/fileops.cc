@@ -115,6 +115,19 @@ void writeAll(int fd, const std::string& data, const std::string& path) {
   }
 }
 
+// Opens what is at `at` for reading or writing only if it is a regular file: looked at through
+// O_PATH first, so that no device the container planted is ever opened (its driver's open would
+// run as the engine), then reopened through the descriptor, which names the same inode.
+Fd openRegular(Fd at, int flags, const std::string& path, struct stat* st) {
+  if (fstat(at.fd, st) < 0) fail("fstat", path);
+  if (!S_ISREG(st->st_mode)) fail("open", path, S_ISDIR(st->st_mode) ? EISDIR : EINVAL);
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", at.fd);
+  Fd f(open(proc, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (f.fd < 0) fail("open", path);
+  return f;
+}
+
 // The file's content, unnamed: O_TMPFILE where the filesystem has it, else under a temporary name
 // (returned in `named`, for the caller to remove on failure).
 Fd writeContent(int dir, const FileOp& op, const std::string& path, std::string& named) {
@@ -171,10 +184,10 @@ void write(int dir, const std::string& base, const FileOp& op, const std::string
     mode_t type = sx.stx_mode & S_IFMT;
     if (type == S_IFCHR || type == S_IFBLK || type == S_IFIFO || type == S_IFSOCK) fail("write", path, EEXIST);
     if (type == S_IFREG && (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
-      Fd f(openat(dir, base.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-      if (f.fd < 0) fail("openat", path);
       struct stat st;
-      if (fstat(f.fd, &st) < 0 || !S_ISREG(st.st_mode)) fail("write", path, EEXIST);
+      Fd at(openat(dir, base.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (at.fd < 0) fail("openat", path);
+      Fd f = openRegular(std::move(at), O_WRONLY | O_TRUNC, path, &st);
       writeAll(f.fd, op.data, path);
       if (fsync(f.fd) < 0) fail("fsync", path);
       return;
@@ -223,11 +236,8 @@ void emptyTree(int fd, dev_t dev, const std::string& path, int depth, size_t& bu
 }
 
 FileOpResult readFile(const FileOp& op, const std::string& path) {
-  // O_NONBLOCK so that a FIFO planted at the path cannot hang us; non-regular files are refused.
-  Fd f = openInRoot(op.rootFd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, path);
   FileOpResult r;
-  if (fstat(f.fd, &r.st) < 0) fail("fstat", path);
-  if (!S_ISREG(r.st.st_mode)) fail("read", path, S_ISDIR(r.st.st_mode) ? EISDIR : EINVAL);
+  Fd f = openRegular(openInRoot(op.rootFd, path, O_PATH | (op.follow ? 0 : O_NOFOLLOW), path), O_RDONLY, path, &r.st);
   if ((size_t)r.st.st_size > op.maxRead) fail("read", path, EFBIG);
   r.hasStat = true;
   char buf[65536];
