@@ -29,8 +29,10 @@ export function addFlowCommands(program: Command): void {
     .option('-d, --detach', 'leave the payload running and return')
     .addHelpText('after', `
 The payload's files are installed into /usr/lib/scope-engine/<version>/ (or /tmp/scope-engine/
-<version>/ where the target's user cannot write /usr/lib), created as the target's user through the
-container's uid_map and gid_map; an identical install is reused. The loader then runs inside the
+<version>/ where the target's user cannot write /usr/lib, or /dev/shm/scope-engine/<version>/ in a
+read-only container), created as the target's user through the container's uid_map and gid_map;
+an install whose every byte is the payload's is reused, anything else there is replaced. The
+loader runs from the engine's own copy, and "started" means it holds its lock. The loader then runs inside the
 container's namespaces as that user, given the target's PID as the container numbers it.
 
 The default payload is scope-probe: every second it reports the target's state, CPU, memory, open

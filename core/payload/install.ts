@@ -2,7 +2,9 @@
  * Installing a payload into a container, ID-mapped: every file and directory is created as the
  * target's user (through its uid_map/gid_map), as AppScope installs its loader. Into
  * /usr/lib/scope-engine/<version>/, or /tmp/scope-engine/<version>/ where that user cannot write
- * /usr/lib (a non-root target, a read-only image, a full disk).
+ * /usr/lib (a non-root target, a read-only image, a full disk), or last /dev/shm/scope-engine/
+ * (a --read-only container still has its /dev/shm; noexec there is no matter, the loader runs
+ * from the engine's own copy).
  *
  * The container is not trusted with any of it. A new install is made whole in a private directory
  * of a random name and only then renamed into place, so no one ever sees half of one and an
@@ -16,7 +18,7 @@ import { ScopeError } from '../errors';
 import { undoOnInterrupt } from '../interrupt';
 import type { Payload } from './manifest';
 
-export const INSTALL_BASES = ['/usr/lib/scope-engine', '/tmp/scope-engine'];
+export const INSTALL_BASES = ['/usr/lib/scope-engine', '/tmp/scope-engine', '/dev/shm/scope-engine'];
 export const MARKER = '.scope-engine-payload.json';
 
 export interface Installed {
@@ -100,10 +102,10 @@ export async function isInstalled(fs: ContainerFs, dir: string, payload: Payload
 }
 
 async function install(fs: ContainerFs, dir: string, base: string, payload: Payload, owner: Owner, progress?: Progress): Promise<Installed> {
-  // The base is the container root's; /tmp/scope-engine is shared by every user of the container,
-  // so it is sticky and world-writable, as /tmp is, and each user's install in it is their own.
+  // The base is the container root's; in /tmp and /dev/shm it is shared by every user of the
+  // container, so it is sticky and world-writable, as they are, and each user's install is their own.
   const made = !(await exists(fs, base));
-  await fs.mkdir(base, { ...ROOT, mode: base.startsWith('/tmp/') ? 0o1777 : 0o755 });
+  await fs.mkdir(base, { ...ROOT, mode: base.startsWith('/usr/') ? 0o755 : 0o1777 });
   await checkBase(fs, base, owner);
   const fresh = `${base}/.scope-engine-${payload.version}.${randomBytes(6).toString('hex')}`;
   // Undoing (on failure or Ctrl-C) stops the next step, lets the one under way finish, then removes

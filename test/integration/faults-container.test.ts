@@ -100,7 +100,7 @@ describe('faults: a hostile container, an interrupted user (real docker)', funct
         child.on('exit', (code) => resolve(code));
       });
       expect(await interrupted).to.equal(130);
-      const left = (await inside(name, 'find /usr/lib/scope-engine /tmp/scope-engine -name "*9.9.9*" -o -name "*.tmp" 2>/dev/null')).stdout;
+      const left = (await inside(name, 'find /usr/lib/scope-engine /tmp/scope-engine /dev/shm/scope-engine -name "*9.9.9*" -o -name "*.tmp" 2>/dev/null')).stdout;
       expect(left).to.equal('');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -40,7 +40,7 @@ async function hostPid(runtime: string, name: string): Promise<number> {
 async function reset(runtime: string, name: string): Promise<void> {
   await cli(['stop', '--runtime', runtime, '--all', name], env);
   await cli(['exec', '--runtime', runtime, name, '--host-binary', '--', '/bin/busybox', 'sh', '-c',
-    'rm -rf /usr/lib/scope-engine /tmp/scope-engine /dev/shm/scope_dconf.*'], env);
+    'rm -rf /usr/lib/scope-engine /tmp/scope-engine /dev/shm/scope-engine /dev/shm/scope_dconf.*'], env);
 }
 
 function reportLines(pid: number, file: string): string[] {
