@@ -7,6 +7,7 @@ import { readlinkSync } from 'node:fs';
 import { execInTarget } from '../../native/exec';
 import { ContainerFs } from '../../native/files';
 import { ipcRequest } from '../../native/ipc';
+import type { ScopeError } from '../errors';
 import { writeDconf } from '../flows/dconf';
 import { runPayload } from '../flows/run';
 import { INSTALL_BASES } from '../payload/install';
@@ -66,8 +67,12 @@ const BASICS: Scenario[] = [
     id: 'idmapped-write', title: 'ID-mapped write (root and non-root)',
     run: (ctx) => withTarget(ctx, ctx.target.running, async (t) => {
       const fs = new ContainerFs(t);
+      // /tmp, or /dev/shm in a container whose root (and so /tmp) is read-only.
+      const readOnly = await fs.write('/tmp/scope-engine-matrix.probe', '').then(() => fs.unlink('/tmp/scope-engine-matrix.probe'),
+        (e: ScopeError) => e.details?.errno === 'EROFS');
+      const dir = readOnly ? '/dev/shm' : '/tmp';
       for (const uid of [0, 1000]) {
-        const path = `/tmp/scope-engine-matrix.${uid}`;
+        const path = `${dir}/scope-engine-matrix.${uid}`;
         await fs.write(path, `written for ${uid}\n`, { uid, gid: uid, mode: 0o600 });
         const r = await inside(ctx, t, `cat ${path} && stat -c %u:%g ${path} && rm ${path}`, uid, uid);
         check(r.code === 0, `uid ${uid} could not read or remove it: ${r.stderr.trim()}`);
