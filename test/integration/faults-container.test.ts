@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,34 @@ describe('faults: a hostile container, an interrupted user (real docker)', funct
       expect(left).to.equal('');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('Ctrl-C during a directory cp removes the directory it made', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'se-cp-big-'));
+    const pid = tool('docker', ['inspect', '-f', '{{.State.Pid}}', name]);
+    try {
+      for (let i = 0; i < 40; i++) writeFileSync(join(src, `blob${i}`), randomBytes(4 << 20));
+      const child = spawn(process.execPath, [CLI, 'cp', '-r', 'docker', src, `${name}:/tmp/cpbig`], { env: { ...process.env, ...env } });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Seen from the host through the container's root: the first file is there, the copy is under way.
+      while (!existsSync(`/proc/${pid}/root/tmp/cpbig/blob0`) && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+      child.kill('SIGINT');
+      expect(await exited).to.equal(130);
+      expect(existsSync(`/proc/${pid}/root/tmp/cpbig`)).to.equal(false);
+      expect((await inside(name, 'ls -a /tmp | grep -c scope-engine')).stdout.trim()).to.equal('0');
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+
+  it('a file where the install directory should be: the install falls back to /tmp', async () => {
+    await inside(name, 'rm -rf /usr/lib/scope-engine && touch /usr/lib/scope-engine');
+    try {
+      const r = json(await cli(['--json', 'attach', '-r', 'docker', name], env));
+      expect(r.install.dir).to.equal('/tmp/scope-engine/0.1.0');
+    } finally {
+      await inside(name, 'rm -f /usr/lib/scope-engine');
     }
   });
 
