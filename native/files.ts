@@ -98,6 +98,14 @@ export class ContainerFs {
     await this.run({ op: 'unlink', path }, opts, 'removing');
   }
 
+  /**
+   * Whether `st` belongs to container user `uid`, compared on the host: an owner the container
+   * cannot name shows there as 65534 and must never pass for a target running as nobody.
+   */
+  ownedBy(st: ContainerStat, uid: number): boolean {
+    return this.target.uidMap.hasContainer(uid) && st.hostUid === this.target.uidMap.toHost(uid);
+  }
+
   /** The owner's uid as the container sees it (the target's own by default). */
   ownerUid(owner: Owner = {}): number {
     return owner.uid ?? this.target.uidMap.toContainer(this.target.uid);

@@ -15,6 +15,9 @@ export interface HelperAnswer {
   data?: Buffer;
 }
 
+/** One file operation's bound; the largest payload file is written well within it. */
+const HELPER_TIMEOUT_MS = 60_000;
+
 const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 
 /** Runs `req` in the target's user namespace as container IDs `uid`:`gid`. Rejects like the addon. */
@@ -29,8 +32,9 @@ export function fileOpInUserns(target: Target, req: Omit<FileOpRequest, 'rootFd'
     req.rename && `rename ${req.rename}`,
   ].filter(Boolean).join('\n');
   return new Promise((resolve, reject) => {
+    // Bounded: a file the container serves itself (FUSE) could otherwise hold the engine for ever.
     const child = spawn(fsHelperPath(), ['--pidfd', '3', '--pid', String(target.pid), '--uid', String(uid), '--gid', String(gid)], {
-      stdio: ['pipe', 'pipe', 'pipe', target.pidfd], env: {},
+      stdio: ['pipe', 'pipe', 'pipe', target.pidfd], env: {}, timeout: HELPER_TIMEOUT_MS, killSignal: 'SIGKILL',
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -65,7 +69,10 @@ function parseAnswer(out: Buffer, code: number | null, stderr: string): HelperAn
     // As the addon words it: "syscall path: the system's words".
     throw Object.assign(new Error(`${syscall} ${path}: ${stat}`), { code: name, errno: -Number(errno), syscall, path });
   }
-  if (status !== 'ok' || stat === undefined) throw new Error(`scope-fs ended with ${code}: ${stderr.trim() || 'no answer'}`);
+  if (status !== 'ok' || stat === undefined) {
+    throw Object.assign(new Error(`scope-fs ended with ${code ?? 'a signal'} (killed after ${HELPER_TIMEOUT_MS} ms?): ${stderr.trim() || 'no answer'}`),
+      { code: code === null ? 'ETIMEDOUT' : 'EIO' });
+  }
   if (stat === 'nostat') return { data: out.subarray(at) };
   const [mode, uid, gid, size, ino, dev, mtimeMs] = stat.split(' ').slice(1).map(Number);
   return { stat: { mode, uid, gid, size, ino, dev, mtimeMs }, data: out.subarray(at) };

@@ -1,4 +1,5 @@
 /** How the CLI prints: aligned tables for people, JSON for scripts (--json), errors with their code. */
+import { forTerminal } from '../text';
 import { ScopeError } from '../errors';
 
 export interface Output {
@@ -22,6 +23,7 @@ export function printJson(value: unknown): void {
  */
 export function reportError(err: ScopeError, out: Output): number {
   if (out.json) printJson({ error: err.toJSON() });
-  else process.stderr.write(`scope-engine: ${err.code}: ${err.message}\n`);
+  // A message may quote names from inside a container: never an escape sequence to the terminal.
+  else process.stderr.write(`scope-engine: ${err.code}: ${forTerminal(err.message)}\n`);
   return err.exitCode;
 }

@@ -8,7 +8,7 @@ import { ContainerFs } from '../../native/files';
 import type { Target } from '../../native/target';
 import type { Engine } from '../engine';
 import { ScopeError } from '../errors';
-import { INSTALL_BASES, MARKER } from '../payload/install';
+import { checkBase, INSTALL_BASES, MARKER } from '../payload/install';
 import { loadPayload, substitute, type Payload } from '../payload/manifest';
 import type { Container } from '../runtime';
 import { openContainerTarget, openProcessInContainer, processesOf } from '../targets';
@@ -41,7 +41,7 @@ export async function stopPayload(engine: Engine, selector: string, ref: string,
   try {
     const fs = new ContainerFs(target);
     const stopped: StopResult['stopped'] = [];
-    const removed: string[] = [];
+    // Every loader first, in every base: a base that cannot be cleaned must not leave one running.
     for (const base of INSTALL_BASES) {
       const dir = `${base}/${payload.version}`;
       const targets = opts.all ? watched(target, payload, dir) : [target.nsPid];
@@ -49,12 +49,25 @@ export async function stopPayload(engine: Engine, selector: string, ref: string,
         const loader = await lockHolder(fs, substitute([payload.lock], { pid: watchedPid, install: dir })[0]);
         if (loader && (await end(target, payload, dir, loader, watchedPid, opts.graceMs ?? 5000))) stopped.push({ loader, target: watchedPid });
       }
-      if (opts.keep || watched(target, payload, dir).length) continue; // still in use by a loader for another target
-      if (await isInstall(fs, dir)) {
-        await fs.removeTree(dir, { uid: 0, gid: 0 });
+    }
+    const removed: string[] = [];
+    const left: string[] = [];
+    for (const base of opts.keep ? [] : INSTALL_BASES) {
+      const dir = `${base}/${payload.version}`;
+      if (watched(target, payload, dir).length) continue; // still in use by a loader for another target
+      const owner = await installOwner(fs, base, dir);
+      if (owner === undefined) continue;
+      try {
+        await fs.removeTree(dir, { uid: owner, gid: 0 });
         removed.push(dir);
         await fs.unlink(base, { uid: 0, gid: 0 }).catch(() => undefined); // only if nothing else is in it
+      } catch (err) {
+        left.push(`${dir}: ${(err as Error).message}`);
       }
+    }
+    if (left.length) {
+      throw new ScopeError('E_FILE', `${stopped.length} loader(s) stopped, but not every install could be removed: ${left.join('; ')}`,
+        { details: { stopped, removed } });
     }
     return { container, stopped, removed };
   } finally {
@@ -62,11 +75,17 @@ export async function stopPayload(engine: Engine, selector: string, ref: string,
   }
 }
 
-/** Only a directory (not a symlink to one) holding the engine's marker is an install to remove. */
-async function isInstall(fs: ContainerFs, dir: string): Promise<boolean> {
+/**
+ * The container user an install belongs to, or undefined when `dir` is none of ours to remove: only
+ * a directory (not a symlink) of the target's user (whom the engine installs as) holding the
+ * engine's marker, in a base that passes the install's own check. It is removed as that user.
+ */
+async function installOwner(fs: ContainerFs, base: string, dir: string): Promise<number | undefined> {
+  const user = fs.ownerUid();
   const st = await fs.stat(dir, { uid: 0, gid: 0 }).catch(() => undefined);
-  if (st?.type !== 'directory') return false;
-  return (await fs.stat(`${dir}/${MARKER}`, { uid: 0, gid: 0 }).catch(() => undefined))?.type === 'file';
+  if (st?.type !== 'directory' || !fs.ownedBy(st, user)) return undefined;
+  if ((await fs.stat(`${dir}/${MARKER}`, { uid: 0, gid: 0 }).catch(() => undefined))?.type !== 'file') return undefined;
+  return (await checkBase(fs, base, { uid: user }).then(() => true, () => false)) ? user : undefined;
 }
 
 /** The targets (PIDs as the container numbers them) of this payload's loaders running from `dir`. */

@@ -62,12 +62,12 @@ function exists(fs: ContainerFs, path: string): Promise<boolean> {
  * what is in it: owned by one of them, and sticky if others may write to it. (A base that another
  * user of the container made could have its install swapped for a symlink under a root loader.)
  */
-async function checkBase(fs: ContainerFs, base: string, owner: Owner): Promise<void> {
+export async function checkBase(fs: ContainerFs, base: string, owner: Owner): Promise<void> {
   const st = await fs.stat(base, ROOT);
   if (st.type !== 'directory') {
     throw new ScopeError('E_FILE', `${base} in the container is not a directory`, { details: { errno: 'ENOTDIR' } });
   }
-  if (st.uid !== 0 && st.uid !== fs.ownerUid(owner)) {
+  if (!fs.ownedBy(st, 0) && !fs.ownedBy(st, fs.ownerUid(owner))) {
     throw new ScopeError('E_PERMISSION', `${base} in the container belongs to uid ${st.uid}, who could swap the install; not used`);
   }
   if (st.mode & 0o022 && !(st.mode & 0o1000)) {
@@ -86,7 +86,7 @@ function reused(dir: string, payload: Payload): Installed {
 export async function isInstalled(fs: ContainerFs, dir: string, payload: Payload, owner: Owner): Promise<boolean> {
   try {
     const st = await fs.stat(dir, owner);
-    if (st.type !== 'directory' || st.uid !== fs.ownerUid(owner)) return false;
+    if (st.type !== 'directory' || !fs.ownedBy(st, fs.ownerUid(owner))) return false;
     const marker = JSON.parse((await fs.read(`${dir}/${MARKER}`, owner)).toString()) as { hash?: string };
     if (marker.hash !== payload.hash) return false;
     for (const f of payload.files) {
@@ -164,7 +164,7 @@ async function moveIntoPlace(fs: ContainerFs, fresh: string, dir: string, payloa
   }
   if (await isInstalled(fs, dir, payload, owner)) return false;
   const there = await fs.stat(dir, owner);
-  if (there.uid !== fs.ownerUid(owner)) {
+  if (!fs.ownedBy(there, fs.ownerUid(owner))) {
     throw new ScopeError('E_PERMISSION', `${dir} in the container belongs to uid ${there.uid}, not to the target's user ` +
       `${fs.ownerUid(owner)}; it is not replaced`);
   }

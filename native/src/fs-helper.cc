@@ -92,8 +92,27 @@ bool setgroupsAllowed() {
   return n <= 0 || strncmp(state, "deny", 4) != 0;
 }
 
+// The target's effective capabilities, from /proc/PID/status (0 when unreadable: fail safe).
+uint64_t effectiveCaps(long pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/status";
+  FILE* f = fopen(path.c_str(), "re");
+  if (!f) return 0;
+  char line[256];
+  uint64_t caps = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "CapEff:", 7) == 0) caps = strtoull(line + 7, nullptr, 16);
+  }
+  fclose(f);
+  return caps;
+}
+
 [[noreturn]] void answerError(int err, const char* syscall, const std::string& path) {
-  printf("error %d %s\n%s\n%s\n", err, syscall, path.c_str(), strerror(err));
+  // The path may hold names from inside the container: one line of plain characters, whatever they were.
+  std::string shown = path;
+  for (char& ch : shown) {
+    if ((unsigned char)ch < 0x20 || (unsigned char)ch == 0x7f) ch = '?';
+  }
+  printf("error %d %s\n%s\n%s\n", err, syscall, shown.c_str(), strerror(err));
   exit(0);
 }
 
@@ -113,6 +132,7 @@ int main(int argc, char** argv) {
   FileOp op = readRequest();
   umask(0);  // modes are exactly what was asked for
 
+  uint64_t targetCaps = effectiveCaps(pid);
   // The root first, on the host side; then only the user namespace: paths resolve under the root.
   std::string rootPath = "/proc/" + std::to_string(pid) + "/root";
   op.rootFd = open(rootPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -123,13 +143,16 @@ int main(int argc, char** argv) {
   if (setgroupsAllowed() && setgroups(1, &g) < 0) answerError(errno, "setgroups", "");
   if (setresgid(g, g, g) < 0) answerError(errno, "setresgid", std::to_string(gid));
   if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) answerError(errno, "setresuid", std::to_string(uid));
-  // We came in as the host's root, not as this namespace's, so the change of uid kept the
-  // capabilities setns gave: a user other than the container's root must have none.
-  if (uid != 0) {
-    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct none[2] = {};
-    if (syscall(SYS_capset, &hdr, none) < 0) answerError(errno, "capset", "");
+  // We came in as the host's root, not as this namespace's, so the change of uid kept every
+  // capability setns gave: the container's root gets what the target has (read before setns),
+  // anyone else none, as the kernel gives them inside.
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct caps[2] = {};
+  if (uid == 0) {
+    caps[0].effective = caps[0].permitted = (uint32_t)targetCaps;
+    caps[1].effective = caps[1].permitted = (uint32_t)(targetCaps >> 32);
   }
+  if (syscall(SYS_capset, &hdr, caps) < 0) answerError(errno, "capset", "");
 
   scope::FileOpResult r;
   try {

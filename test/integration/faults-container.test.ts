@@ -80,6 +80,21 @@ describe('faults: a hostile container, an interrupted user (real docker)', funct
     }
   });
 
+  it('stop ends our loader and leaves another user\'s look-alike install alone, printing no escape from it', async () => {
+    const plant = 'mkdir -p /tmp/scope-engine/0.1.0 && echo {} > /tmp/scope-engine/0.1.0/.scope-engine-payload.json && ' +
+      'cd /tmp/scope-engine/0.1.0 && mkdir "$(printf "x\\033[2J")" && cd x* && i=0; while [ $i -lt 70 ]; do mkdir d; cd d; i=$((i+1)); done';
+    expect((await cli(['exec', '-r', 'docker', '--user', '1000:1000', name, '--', 'sh', '-c', plant], env)).code).to.equal(0);
+    try {
+      await cli(['attach', '-r', 'docker', name], env);
+      const r = await cli(['stop', '-r', 'docker', name], env);
+      expect([r.code, r.stdout + r.stderr]).to.satisfy(([code, out]: [number, string]) => code === 0 && !out.includes('\x1b'));
+      expect(await probes(name)).to.equal(0);
+      expect((await inside(name, 'test -d /tmp/scope-engine/0.1.0/x*; echo $?')).stdout.trim()).to.equal('0');
+    } finally {
+      await inside(name, 'rm -rf /tmp/scope-engine');
+    }
+  });
+
   it('a full /usr/lib: the install falls back to /tmp and leaves nothing in /usr/lib', async () => {
     const r = json(await cli(['--json', 'attach', '-r', 'docker', small], env));
     expect(r.install.dir).to.equal('/tmp/scope-engine/0.1.0');
