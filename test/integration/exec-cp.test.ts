@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, json } from '../support/cli';
 import { requireRuntime, tool } from '../support/lab';
+import { tempDir } from '../support/tmp';
 
 /** exec and cp through the CLI on the lab's docker container, end to end. */
 describe('exec and cp on docker (real daemon)', function () {
@@ -39,7 +39,7 @@ describe('exec and cp on docker (real daemon)', function () {
   });
 
   it('cp writes a file owned as asked, readable inside; docker exec agrees', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cp-'));
+    const dir = tempDir('cp-');
     writeFileSync(join(dir, 'agent.conf'), 'key=value\n');
     const r = await cli(['cp', '-r', 'docker', '--owner', 'app:app', '--mode', '0640', join(dir, 'agent.conf'), 'lab-web:/home/app/', '--json'], env);
     expect(json(r).copied[0]).to.deep.include({ path: '/home/app/agent.conf', uid: 1000, gid: 1000, mode: 0o640 });

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, CLI, json } from '../support/cli';
 import { requireRuntime, tool } from '../support/lab';
+import { tempDir } from '../support/tmp';
 
 /**
  * The container-side fault suite: what a hostile container can plant, and what an unlucky user can
@@ -104,7 +104,7 @@ describe('faults: a hostile container, an interrupted user (real docker)', funct
 
   it('Ctrl-C during an install leaves no install and no temporary file', async () => {
     // A payload of many large files, so that the install takes long enough to be interrupted midway.
-    const dir = mkdtempSync(join(tmpdir(), 'se-big-payload-'));
+    const dir = tempDir('se-big-payload-');
     try {
       const files = Array.from({ length: 30 }, (_, i) => ({ path: `blob${i}`, mode: '0644' }));
       for (const f of files) writeFileSync(join(dir, f.path), randomBytes(4 << 20));
@@ -123,7 +123,7 @@ describe('faults: a hostile container, an interrupted user (real docker)', funct
   });
 
   it('Ctrl-C during a directory cp removes the directory it made', async () => {
-    const src = mkdtempSync(join(tmpdir(), 'se-cp-big-'));
+    const src = tempDir('se-cp-big-');
     const pid = tool('docker', ['inspect', '-f', '{{.State.Pid}}', name]);
     try {
       for (let i = 0; i < 40; i++) writeFileSync(join(src, `blob${i}`), randomBytes(4 << 20));
@@ -151,7 +151,7 @@ describe('faults: a hostile container, an interrupted user (real docker)', funct
   });
 
   it('a write that fills the disk leaves no temporary file behind', async () => {
-    const big = join(mkdtempSync(join(tmpdir(), 'se-big-')), 'big');
+    const big = join(tempDir('se-big-'), 'big');
     writeFileSync(big, randomBytes(2 << 20));
     const r = await cli(['cp', '-r', 'docker', big, `${name}:/small/big`], env);
     expect([r.code, r.stderr]).to.satisfy(([code, err]: [number, string]) => code === 14 && /ENOSPC|no space/i.test(err));
@@ -160,7 +160,7 @@ describe('faults: a hostile container, an interrupted user (real docker)', funct
   });
 
   it('cp copies symlinks as symlinks: a link to the host\'s /etc/shadow, to .., and a dangling one', async () => {
-    const src = mkdtempSync(join(tmpdir(), 'se-cp-'));
+    const src = tempDir('se-cp-');
     try {
       symlinkSync('/etc/shadow', join(src, 'shadow'));
       symlinkSync('..', join(src, 'up'));
@@ -177,7 +177,7 @@ describe('faults: a hostile container, an interrupted user (real docker)', funct
   });
 
   it('cp refuses a socket or FIFO in the source and leaves no half-copied directory', async () => {
-    const src = mkdtempSync(join(tmpdir(), 'se-cp-'));
+    const src = tempDir('se-cp-');
     const server = createServer();
     try {
       writeFileSync(join(src, 'a'), 'a\n');
@@ -193,7 +193,7 @@ describe('faults: a hostile container, an interrupted user (real docker)', funct
   });
 
   it('cp never replaces a device, a FIFO or a bind mount: refused, or written into', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'se-cp-')), 'f');
+    const file = join(tempDir('se-cp-'), 'f');
     writeFileSync(file, 'nameserver 192.0.2.1\n');
     await inside(name, 'mkfifo /tmp/fifo');
     for (const dest of ['/dev/null', '/tmp/fifo']) {

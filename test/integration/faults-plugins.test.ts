@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, type CliResult } from '../support/cli';
 import { requireRuntime } from '../support/lab';
 import { FIXTURES } from '../support/replay';
+import { tempDir } from '../support/tmp';
 
 /**
  * Fault cases from the issue tracker, through the CLI as a user meets them: plugin modules and
@@ -36,7 +36,7 @@ function run(args: string[], env: Record<string, string> = {}, limitMs = 20_000)
 }
 
 function pluginsFile(plugins: object[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'flt-plugins-'));
+  const dir = tempDir('flt-plugins-');
   scratch.push(dir);
   const file = join(dir, 'plugins.json');
   writeFileSync(file, JSON.stringify({ plugins }));
@@ -45,7 +45,7 @@ function pluginsFile(plugins: object[]): string {
 
 /** A unix socket the fault fixtures report to; `next()` is the next connection and its first line. */
 function notifyServer(): { path: string; server: Server; next: () => Promise<{ msg: { pid: number; dir: string }; conn: Socket }> } {
-  const dir = mkdtempSync(join(tmpdir(), 'flt-notify-'));
+  const dir = tempDir('flt-notify-');
   scratch.push(dir);
   const path = join(dir, 'n.sock');
   const waiting: ((v: { msg: any; conn: Socket }) => void)[] = [];
@@ -188,7 +188,7 @@ describe('faults: runtimes that cannot be reached, with the lab', function () {
   });
 
   it('docker, containerd and LXD that accept and never answer delay auto by one daemon timeout', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flt-silent-'));
+    const dir = tempDir('flt-silent-');
     scratch.push(dir);
     const path = join(dir, 'silent.sock');
     const conns = new Set<Socket>();

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, cli, json } from '../support/cli';
 import { requireRuntime, tool } from '../support/lab';
+import { tempDir } from '../support/tmp';
 
 /**
  * Interop: a plugin written in Go against Debian's golang-github-hashicorp-go-plugin-dev (1.0.1,
@@ -24,7 +24,7 @@ describe('a Go plugin on hashicorp/go-plugin 1.0.1 (built by the lab)', function
       this.skip();
     }
     await requireRuntime(this, 'docker');
-    const dir = mkdtempSync(join(tmpdir(), 'go-plugin-'));
+    const dir = tempDir('go-plugin-');
     plugins = join(dir, 'plugins.json');
     writeFileSync(plugins, JSON.stringify({ plugins: [{ name: 'go-cgroup', command: GO_PLUGIN, protocol: 'grpc' }] }));
   });

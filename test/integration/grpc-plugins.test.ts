@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, json } from '../support/cli';
 import { requireRuntime, tool } from '../support/lab';
 import { FIXTURES } from '../support/replay';
+import { tempDir } from '../support/tmp';
 
 /**
  * Out-of-process adapters: the reference procscan plugin through plugins.json against the lab's
@@ -28,7 +28,7 @@ const pluginProcesses = (pattern: string) => {
 };
 
 function faultyPlugins(fault: string, extra: Record<string, unknown> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'faulty-'));
+  const dir = tempDir('faulty-');
   const file = join(dir, 'plugins.json');
   writeFileSync(file, JSON.stringify({ plugins: [{ name: 'faulty', command: FAULTY, protocol: 'grpc', env: { FAULT: fault }, ...extra }] }));
   return file;

@@ -4,13 +4,13 @@
  * client (encoding, metadata, status codes) without the daemon. A call that was not recorded
  * answers UNIMPLEMENTED and is remembered, so the test fails on it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
 import { PACKAGE_ROOT } from '../../core/paths';
 import { FIXTURES } from './replay';
+import { tempDir } from './tmp';
 
 export interface GrpcExchange {
   service: 'containers' | 'tasks' | 'namespaces' | 'version';
@@ -70,7 +70,7 @@ export class GrpcReplayServer {
       }
       this.server.addService(svc, handlers);
     }
-    this.dir = mkdtempSync(join(tmpdir(), 'grpc-replay-'));
+    this.dir = tempDir('grpc-replay-');
     this.socketPath = join(this.dir, 'containerd.sock');
     await new Promise<void>((resolve, reject) => this.server.bindAsync(`unix://${this.socketPath}`, grpc.ServerCredentials.createInsecure(),
       (err) => (err ? reject(err) : resolve())));

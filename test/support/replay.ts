@@ -3,10 +3,10 @@
  * so unit tests run the real client library (dockerode) against real answers without the daemon.
  * A request that was not recorded gets 599 and is remembered, so a test fails loudly on it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from './tmp';
 
 export interface Exchange {
   method: string;
@@ -38,8 +38,9 @@ export class ReplayServer {
   constructor(private readonly exchanges: Exchange[]) {}
 
   async start(): Promise<this> {
-    this.dir = mkdtempSync(join(tmpdir(), 'replay-'));
-    this.socketPath = join(this.dir, 'api.sock');
+    const dir = tempDir('replay-');
+    this.dir = dir;
+    this.socketPath = join(dir, 'api.sock');
     this.server = createServer((req, res) => {
       // Recorded paths are matched without the API version prefix the client may add.
       const path = (req.url ?? '').replace(/^\/v[0-9.]+\/(?!libpod)/, '/');

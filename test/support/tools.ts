@@ -2,11 +2,11 @@
  * Command-line tools played by tool-replay.ts from answers recorded under fixtures/ (classic LXC's
  * lxc-ls and lxc-info), for adapters whose API is a runtime's own tools.
  */
-import { chmodSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, loadRecording } from './replay';
 import type { ToolExchange } from './tool-replay';
+import { tempDir } from './tmp';
 
 const STAND_IN = join(__dirname, 'tool-replay.js');
 
@@ -16,7 +16,7 @@ const STAND_IN = join(__dirname, 'tool-replay.js');
  */
 export function toolStandIns(tools: string[]): { dir: string; remove: () => void } {
   chmodSync(STAND_IN, 0o755);
-  const dir = mkdtempSync(join(tmpdir(), 'tools-'));
+  const dir = tempDir('tools-');
   for (const t of tools) symlinkSync(STAND_IN, join(dir, t));
   symlinkSync(process.execPath, join(dir, 'node'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerdClient } from '../../adapters/containerd/client';
 import { DockerRuntime } from '../../adapters/docker/docker';
@@ -11,13 +10,14 @@ import { LxcRuntime } from '../../adapters/lxc/lxc';
 import { LxdClient } from '../../adapters/lxc/lxd-client';
 import { PodmanRuntime } from '../../adapters/podman/podman';
 import { createEngine, ScopeError } from '../../core/index';
+import { tempDir } from '../support/tmp';
 
 /**
  * Fault cases of daemons and their addresses, with no lab: unparsable DOCKER_HOST/CONTAINER_HOST,
  * and daemons faked by sockets of our own in a temp dir that accept and never answer, or that
  * nobody listens on. The lab's daemons are never touched.
  */
-const scratch = mkdtempSync(join(tmpdir(), 'flt-daemons-'));
+const scratch = tempDir('flt-daemons-');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A unix socket that accepts connections and never says a word. */

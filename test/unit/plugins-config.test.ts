@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine, pluginFilesFor, ScopeError } from '../../core/index';
 import { PACKAGE_PLUGINS_FILE } from '../../core/paths';
+import { tempDir } from '../support/tmp';
 
 /** Writes a plugins file (raw text or JSON) and returns its path. */
 function file(content: unknown, name = 'plugins.json'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'plugins-'));
+  const dir = tempDir('plugins-');
   const path = join(dir, name);
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
@@ -91,7 +91,7 @@ describe('plugins.json', () => {
   });
 
   it('reads SCOPE_ENGINE_PLUGINS and the user file, in order after the package file', () => {
-    const home = mkdtempSync(join(tmpdir(), 'home-'));
+    const home = tempDir('home-');
     mkdirSync(join(home, '.config', 'scope-engine'), { recursive: true });
     writeFileSync(join(home, '.config', 'scope-engine', 'plugins.json'), '{"plugins":[]}');
     const files = pluginFilesFor({ HOME: home, SCOPE_ENGINE_PLUGINS: '/a.json:/b.json' }, ['/c.json']);

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { container } from 'tsyringe';
 import { builtinRegistry, createEngine, PluginFiles, Registry, type ContainerRuntime } from '../../core/index';
+import { tempDir } from '../support/tmp';
 
 function fakeRuntime(name: string, log: string[] = []): ContainerRuntime {
   return {
@@ -18,7 +18,7 @@ function fakeRuntime(name: string, log: string[] = []): ContainerRuntime {
 }
 
 function pluginsFile(doc: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'registry-'));
+  const dir = tempDir('registry-');
   const path = join(dir, 'plugins.json');
   writeFileSync(path, JSON.stringify(doc));
   return path;
