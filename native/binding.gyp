@@ -57,7 +57,8 @@
       "type": "executable",
       "sources": [
         "src/fs-helper.cc",
-        "src/fileops.cc"
+        "src/fileops.cc",
+        "src/mq.cc"
       ],
       "cflags": [
         "-Wall",

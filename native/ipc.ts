@@ -8,6 +8,7 @@
 import { randomInt } from 'node:crypto';
 import { ScopeError } from '../core/errors';
 import { actingAs } from './files';
+import { mqInUserns } from './fs-helper';
 import { native } from './index';
 import type { Target } from './target';
 
@@ -46,8 +47,11 @@ export async function ipcRequest(target: Target, request: object, timeoutMs = 50
   target.assertAlive();
   let frames: Buffer[];
   try {
-    frames = await native().mqExchange({ pidfd: target.pidfd, inName: queue('In'), outName: queue('Out'), messages: [message],
-      timeoutMs, uniq, ...actingAs(target) });
+    // A user-namespaced container's queues are made by a helper that joins it as the target's user.
+    frames = target.uidMap.isIdentity()
+      ? await native().mqExchange({ pidfd: target.pidfd, inName: queue('In'), outName: queue('Out'), messages: [message], timeoutMs, uniq, ...actingAs(target) })
+      : await mqInUserns(target, { inName: queue('In'), outName: queue('Out'), message, timeoutMs, uniq },
+        target.uidMap.toContainer(target.uid), target.gidMap.toContainer(target.gid));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ETIMEDOUT') {

@@ -10,8 +10,10 @@
 //
 // Usage: scope-fs --pidfd 3 --pid N --uid U --gid G, the request on stdin: "key value" lines, an
 // empty line, then the data. The answer on stdout: "ok" or "error ERRNO SYSCALL", a line with the
-// path, then for an error the system's words for it, else a line "stat MODE UID GID SIZE INO DEV MTIME_MS" (IDs as the container sees them) or
-// "nostat", then the data read.
+// path, then for an error the system's words for it, else a line "stat MODE UID GID SIZE INO DEV
+// MTIME_MS" (IDs as the container sees them), "frames L1,L2,..." or "nostat", then the data.
+// With "op mq" it also joins the container's IPC namespace and does the IPC exchange (mq.cc):
+// the data is the request frame, the answer's data the reply frames, their lengths on the line.
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -28,8 +30,10 @@
 #include <iterator>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "fileops.h"
+#include "mq.h"
 #include "syscalls.h"
 
 namespace {
@@ -62,13 +66,22 @@ FileOpKind kindOf(const std::string& name) {
   return it->second;
 }
 
+// The IPC exchange's part of a request (op mq).
+scope::MqExchange mq;
+bool isMq = false;
+
 FileOp readRequest() {
   FileOp op{};
   std::string line;
   while (std::getline(std::cin, line) && !line.empty()) {
     size_t sp = line.find(' ');
     std::string key = line.substr(0, sp), value = sp == std::string::npos ? "" : line.substr(sp + 1);
-    if (key == "op") op.kind = kindOf(value);
+    if (key == "op" && value == "mq") isMq = true;
+    else if (key == "op") op.kind = kindOf(value);
+    else if (key == "inName") mq.inName = value;
+    else if (key == "outName") mq.outName = value;
+    else if (key == "timeoutMs") mq.timeoutMs = (int)number(value.c_str(), "bad timeoutMs");
+    else if (key == "uniq") mq.uniq = number(value.c_str(), "bad uniq");
     else if (key == "path") op.path = value;
     else if (key == "mode") op.mode = (uint32_t)number(value.c_str(), "bad mode") & 07777;
     else if (key == "dirMode") op.dirMode = (uint32_t)number(value.c_str(), "bad dirMode") & 07777;
@@ -138,7 +151,7 @@ int main(int argc, char** argv) {
   op.rootFd = open(rootPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (op.rootFd < 0) answerError(errno, "open", rootPath);
   if (sys_pidfd_send_signal(pidfd, 0) < 0) answerError(errno, "pidfd_send_signal", rootPath);
-  if (setns(pidfd, CLONE_NEWUSER) < 0) answerError(errno, "setns", "user namespace");
+  if (setns(pidfd, CLONE_NEWUSER | (isMq ? CLONE_NEWIPC : 0)) < 0) answerError(errno, "setns", "user namespace");
   gid_t g = (gid_t)gid;
   if (setgroupsAllowed() && setgroups(1, &g) < 0) answerError(errno, "setgroups", "");
   if (setresgid(g, g, g) < 0) answerError(errno, "setresgid", std::to_string(gid));
@@ -154,6 +167,20 @@ int main(int argc, char** argv) {
   }
   if (syscall(SYS_capset, &hdr, caps) < 0) answerError(errno, "capset", "");
 
+  if (isMq) {
+    mq.messages.push_back(op.data);
+    std::vector<std::string> replies;
+    try {
+      replies = scope::runMqExchange(mq);
+    } catch (const scope::SysError& e) {
+      answerError(e.err, e.syscall.c_str(), e.path);
+    }
+    std::string lengths;
+    for (const auto& f : replies) lengths += (lengths.empty() ? "" : ",") + std::to_string(f.size());
+    printf("ok\n%s\nframes %s\n", mq.inName.c_str(), lengths.c_str());
+    for (const auto& f : replies) fwrite(f.data(), 1, f.size(), stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
+  }
   scope::FileOpResult r;
   try {
     r = scope::runFileOp(op);
