@@ -87,7 +87,11 @@ function escapeScript(hostMarker: string): string {
     `mknod /tmp/.se-blk b ${major} ${minor} 2>/dev/null; echo mknod=$?`,
     'head -c 1 /tmp/.se-blk >/dev/null 2>&1; echo read-device=$?',
     'mkdir -p /tmp/.se-mnt; mount -o ro /tmp/.se-blk /tmp/.se-mnt 2>/dev/null; echo mount-device=$?; umount /tmp/.se-mnt 2>/dev/null',
-    'mount -o remount,rw / 2>/dev/null; echo remount-root=$?',
+    // A container allowed to remount its root (a privileged LXC one) gets it back as it was, so the
+    // next run, ours or the runtime's, starts from the same state ("bind": that mount only, never the
+    // filesystem under it, which is the host's).
+    'was=$(awk \'$5 == "/" { split($6, o, ","); m = o[1] } END { print m }\' /proc/self/mountinfo)',
+    'mount -o remount,rw / 2>/dev/null; echo remount-root=$?; [ "$was" = ro ] && mount -o remount,bind,ro / 2>/dev/null',
     'touch /.se-root 2>/dev/null; echo write-root=$?; rm -f /.se-root',
     `echo x 2>/dev/null >/proc/1/root${hostMarker}; echo proc1-root=$?; rm -f /proc/1/root${hostMarker}`,
     clean,

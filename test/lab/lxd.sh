@@ -58,9 +58,12 @@ lxd_ensure() {
   fi
   if [ "$state" = running ] && [ "$(lxc list "^$name\$" -c s --format csv)" != RUNNING ]; then
     log "lxd: starting $name"
-    lxc start "$name"
+    # A daemon just started brings back what ran before it stopped, on its own: it may win the race.
+    lxc start "$name" 2>/dev/null || wait_for "lxd container $name" 30 lxd_running "$name"
   fi
 }
+
+lxd_running() { [ "$(lxc list "^$1\$" -c s --format csv)" = RUNNING ]; }
 
 # lxd_limits NAME: a running container with 32 MiB of memory and 16 processes (LXD has no read-only root).
 lxd_limits() {
