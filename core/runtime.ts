@@ -24,6 +24,13 @@ export interface Container {
   image: string;
   /** The user namespace's ID maps, when the runtime tells them (podman, LXD). */
   idMappings?: { uid: IdMapping[]; gid: IdMapping[] };
+  /**
+   * Host path of the container's OCI runtime spec (config.json), when the runtime keeps one: the
+   * seccomp profile its own exec applies, which an engine that cannot read the live filter applies too.
+   */
+  spec?: string;
+  /** The user whose rootless runtime runs it, when root finds it in that user's service. */
+  user?: string;
 }
 
 /** One line of a uid_map or gid_map: IDs inside..inside+count-1 are outside..outside+count-1 on the host. */

@@ -5,6 +5,7 @@
  * rather than act on whatever process now has that PID.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { native } from '../native/index';
 import { nsPidOf, Target } from '../native/target';
 import type { Engine } from './engine';
 import { ScopeError } from './errors';
@@ -50,8 +51,9 @@ export async function withContainerTarget<T>(engine: Engine, selector: string, r
 
 async function openMainTarget(engine: Engine, selector: string, ref: string): Promise<OpenedTarget> {
   const container = await engine.resolve(selector, ref);
-  const target = Target.open(container.pid);
+  const target = Target.open(container.pid, { spec: container.spec });
   try {
+    refuseForeign(container, target);
     const again = await engine.runtime(container.runtime).resolve(container.id);
     if (again.pid !== container.pid) {
       throw new ScopeError('E_TARGET_GONE', `container ${container.name} restarted while being opened ` +
@@ -65,13 +67,29 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
 }
 
 /**
+ * An engine without root can act only in user namespaces its user made (its rootless containers),
+ * where the kernel gives it a capability over what is inside; anywhere else each step would fail
+ * halfway, so the whole command is refused before the first.
+ */
+function refuseForeign(container: Container, target: Target): void {
+  const me = process.geteuid?.() ?? 0;
+  if (me === 0) return;
+  const owner = native().userNsOwner(target.pid);
+  if (owner === me && target.differing.includes('user')) return;
+  const whose = !target.differing.includes('user') ? 'runs in the host\'s user namespace (a rootful container)'
+    : `is in a user namespace made by UID ${owner}`;
+  throw new ScopeError('E_PERMISSION', `container ${container.name} ${whose}; as UID ${me} scope-engine can enter only ` +
+    'the rootless containers of its own user: run it as root for this one', { details: { container: container.name, owner, uid: me } });
+}
+
+/**
  * Another process of the same container, by the PID the container gives it (`--pid N`): the host
  * process in the main process's PID namespace whose last NSpid entry is N.
  */
 export function openProcessInContainer(main: Target, nsPid: number): Target {
-  if (nsPid === main.nsPid) return Target.open(main.pid, { startTime: main.startTime });
+  if (nsPid === main.nsPid) return Target.open(main.pid, { startTime: main.startTime, spec: main.spec });
   const hit = processesOf(main).find((p) => p.nsPid === nsPid);
-  if (hit) return Target.open(hit.pid);
+  if (hit) return Target.open(hit.pid, { spec: main.spec });
   throw new ScopeError('E_NOT_FOUND', `no process ${nsPid} in the container of PID ${main.pid} (PIDs as the container numbers them)`);
 }
 

@@ -54,6 +54,8 @@ export interface Binding {
   /** Sends `signal` (a number) to the pinned process; one that has exited is not an error. */
   pidfdSignal(pidfd: number, signal: number): void;
   openRoot(pid: number): number;
+  /** The host UID that made the process's user namespace (0 for the host's own). */
+  userNsOwner(pid: number): number;
   closeFd(fd: number): void;
   /** An anonymous file (memfd, close-on-exec) holding `data`, read from its start; the caller closes it. */
   memfdOf(name: string, data: Buffer): number;

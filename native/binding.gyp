@@ -40,7 +40,8 @@
         "src/exec-args.c",
         "src/exec-tty.c",
         "src/confine-read.c",
-        "src/confine-apply.c"
+        "src/confine-apply.c",
+        "src/seccomp-profile.c"
       ],
       "cflags": [
         "-Wall",
@@ -50,6 +51,9 @@
       ],
       "ldflags": [
         "-static"
+      ],
+      "libraries": [
+        "-lseccomp"
       ]
     },
     {

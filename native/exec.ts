@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ScopeError, type ErrorCode } from '../core/errors';
 import { execHelperPath, native } from './index';
+import { profileOfSpec } from './seccomp-profile';
 import { NAMESPACES, type Namespace, type Target } from './target';
 
 export interface ExecOptions {
@@ -81,19 +82,24 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
   if (opts.privileged) args.push('--privileged');
   // The target's capabilities hold in its user namespace; a program left in ours gets none of them.
   else if (target.differing.includes('user') && !namespaces.includes('user')) args.push('--no-caps');
+  // The runtime's profile, for a helper that cannot read the target's live filter (an unprivileged engine).
+  const profile = !opts.privileged && target.spec && !canReadFilters() ? profileOfSpec(target.spec) : undefined;
+  if (profile) args.push('--seccomp-fd', '6');
   args.push('--', ...opts.argv);
   const stdio = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit'] : opts.stdio === 'pipe' || !opts.stdio ? ['pipe', 'pipe', 'pipe'] : opts.stdio;
   const envBlock = Buffer.from(Object.entries(environment(target, opts, namespaces.includes('mnt'))).map(([k, v]) => `${k}=${v}\0`).join(''));
   const envFd = native().memfdOf('scope-exec-env', envBlock);
+  const profileFd = profile ? native().memfdOf('scope-exec-seccomp', Buffer.from(profile)) : undefined;
   let child: ChildProcess;
   try {
     child = spawn(execHelperPath(), args, {
-      stdio: [...(stdio as StdioOptions[]), target.pidfd, 'pipe', envFd] as StdioOptions,
+      stdio: [...(stdio as StdioOptions[]), target.pidfd, 'pipe', envFd, ...(profileFd === undefined ? [] : [profileFd])] as StdioOptions,
       env: {},
       detached: opts.keep,
     });
   } finally {
-    native().closeFd(envFd); // the helper has its own copy
+    native().closeFd(envFd); // the helper has its own copies
+    if (profileFd !== undefined) native().closeFd(profileFd);
   }
   let failure: HelperEvent | undefined;
   let pid: number | undefined;
@@ -166,6 +172,13 @@ function environment(target: Target, opts: ExecOptions, joinsMnt: boolean): Reco
   env.HOME ??= '/root';
   if (opts.tty) env.TERM ??= process.env.TERM ?? 'xterm';
   return { ...env, ...opts.env };
+}
+
+/** Whether scope-exec can read a target's live seccomp filters (CAP_SYS_ADMIN, no filter of ours), as it checks itself. */
+function canReadFilters(): boolean {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const field = (key: string) => new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(status)?.[1] ?? '0';
+  return ((BigInt(`0x${field('CapEff')}`) >> 21n) & 1n) === 1n && field('Seccomp') === '0';
 }
 
 function readEnviron(target: Target, env: Record<string, string>): void {

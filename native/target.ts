@@ -62,13 +62,15 @@ export class Target implements TargetInfo {
     readonly differing: Namespace[],
     readonly uidMap: IdMap,
     readonly gidMap: IdMap,
+    /** Host path of the container's OCI spec, when its runtime keeps one (see native/seccomp-profile.ts). */
+    readonly spec?: string,
   ) {}
 
   /**
    * Pins `pid`. With `startTime` (from an earlier look), a process that has the PID but started at
    * another time is refused as a reused PID.
    */
-  static open(pid: number, opts: { startTime?: string } = {}): Target {
+  static open(pid: number, opts: { startTime?: string; spec?: string } = {}): Target {
     if (!Number.isInteger(pid) || pid <= 0) throw new ScopeError('E_USAGE', `invalid PID ${pid}`);
     const n = native();
     let pidfd: number;
@@ -86,7 +88,7 @@ export class Target implements TargetInfo {
         (namespaces[ns]!.ino !== own[ns]!.ino || namespaces[ns]!.dev !== own[ns]!.dev));
       const target = new Target(pidfd, pid, lastField(status, 'NSpid') ?? pid, firstField(status, 'Uid'),
         firstField(status, 'Gid'), fieldValues(status, 'Groups') ?? [], startTime, namespaces, differing,
-        IdMap.parse(readProc(pid, 'uid_map'), 'uid'), IdMap.parse(readProc(pid, 'gid_map'), 'gid'));
+        IdMap.parse(readProc(pid, 'uid_map'), 'uid'), IdMap.parse(readProc(pid, 'gid_map'), 'gid'), opts.spec);
       target.assertAlive();
       if (opts.startTime !== undefined && opts.startTime !== startTime) {
         throw new ScopeError('E_TARGET_GONE', `PID ${pid} has been reused: it now names a process started at ` +

@@ -17,6 +17,8 @@ export interface InspectAnswer {
   ImageName?: string;
   /** podman's libpod answers: the user namespace's maps as "inside:outside:count". */
   HostConfig?: { IDMappings?: { UidMap?: string[] | null; GidMap?: string[] | null } };
+  /** podman's libpod answers: where the container's OCI spec is. */
+  OCIConfigPath?: string;
 }
 
 export class DockerApiClient {
@@ -154,6 +156,7 @@ export function toContainer(a: InspectAnswer): Container {
   if (maps?.UidMap?.length || maps?.GidMap?.length) {
     c.idMappings = { uid: parseIdMappings(maps.UidMap), gid: parseIdMappings(maps.GidMap) };
   }
+  if (a.OCIConfigPath) c.spec = a.OCIConfigPath;
   return c;
 }
 

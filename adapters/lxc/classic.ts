@@ -2,11 +2,19 @@
  * Classic LXC through liblxc's own tools (lxc-ls, lxc-info) with -P LXCPATH. Its command socket
  * speaks raw C structs, no stable protocol, so the tools are the API. execFile, never a shell.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Env } from '../../core/env';
 import { ScopeError } from '../../core/errors';
 import { runTool, type ToolError } from '../../core/tool';
 
 export const DEFAULT_LXCPATH = '/var/lib/lxc';
+
+/** LXC's own default: the system path for root, the user's data directory for anyone else (unprivileged containers). */
+export function defaultLxcpath(env: Env): string {
+  if (process.geteuid?.() === 0) return DEFAULT_LXCPATH;
+  return join(env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share'), 'lxc');
+}
 export interface ClassicContainer {
   name: string;
   /** RUNNING, STOPPED, FROZEN, ... */

@@ -1,112 +1,92 @@
 /**
  * The podman adapter: podman's API socket (rootful /run/podman/podman.sock, rootless
- * $XDG_RUNTIME_DIR/podman/podman.sock, CONTAINER_HOST), its Docker-compatible endpoints through
- * dockerode plus the libpod endpoint for the user namespace's ID maps; or, when no socket is
- * listening, the podman command itself. `scope-engine runtimes` says which path is in use.
+ * $XDG_RUNTIME_DIR/podman/podman.sock, CONTAINER_HOST), or, when no socket is listening, the
+ * podman command itself; `scope-engine runtimes` says which path is in use. Root, given no address,
+ * also sees other users' rootless containers through their own services (see users.ts).
  */
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { Env } from '../../core/env';
+import { ScopeError } from '../../core/errors';
 import { requireRunning, type Container, type ContainerRuntime, type ProbeResult } from '../../core/runtime';
-import { DockerApiClient, toContainer, type InspectAnswer } from '../docker/api';
 import { chooseEndpoint } from '../docker/endpoint';
 import { daemonTimeoutMs, PluginOptions } from '../options';
 import { PodmanCli } from './cli';
+import { PodmanService } from './service';
+import { theirs, userServices, type UserService } from './users';
 
 export const ROOTFUL_PODMAN_SOCKET = '/run/podman/podman.sock';
-/** libpod routes exist only versioned; the server accepts any version it does not know. */
-const LIBPOD = '/v4.0.0/libpod';
 
 @injectable()
 export class PodmanRuntime implements ContainerRuntime {
   readonly name = 'podman';
-  private readonly api: DockerApiClient;
+  private readonly own: PodmanService;
   private readonly cli = new PodmanCli();
+  private readonly users: () => UserService[];
   private useApi?: Promise<boolean>;
 
   constructor(@inject(Env) env: Env, @inject(PluginOptions) options: PluginOptions) {
     const endpoint = chooseEndpoint(options.host, env, 'CONTAINER_HOST', () => defaultAddress(env));
-    this.api = new DockerApiClient(endpoint, 'podman', daemonTimeoutMs(options, env));
+    const timeoutMs = daemonTimeoutMs(options, env);
+    this.own = new PodmanService(endpoint, timeoutMs);
+    // An address given names one podman; without one, root means every podman on the machine.
+    const everyone = process.geteuid?.() === 0 && options.host === undefined && !env.CONTAINER_HOST;
+    this.users = everyone ? () => userServices(timeoutMs) : () => [];
   }
 
   async probe(): Promise<ProbeResult> {
-    const viaApi = await this.api.probe(() => this.pingVersion());
+    const viaApi = await this.own.probe();
     // What the probe found decides the path for the calls that follow, so that a socket that does
     // not answer is waited for once, not once more by each call.
     this.useApi = Promise.resolve(viaApi.available);
-    if (viaApi.available) return { ...viaApi, endpoint: `${viaApi.endpoint} (API)` };
+    const others = this.users().length ? ` and the rootless services of ${this.users().map((u) => u.user).join(', ')}` : '';
+    if (viaApi.available) return { ...viaApi, endpoint: `${viaApi.endpoint} (API)${others}` };
     // An address given and unusable is the user's choice gone wrong: podman's command would act on
     // another podman than the one asked for, so there is no fallback to it.
-    if (this.api.endpoint.problem) return viaApi;
+    if (this.own.api.endpoint.problem) return viaApi;
     try {
-      return { available: true, version: await this.cli.version(), endpoint: `podman CLI (no API: ${viaApi.reason})` };
+      return { available: true, version: await this.cli.version(), endpoint: `podman CLI (no API: ${viaApi.reason})${others}` };
     } catch (err) {
       return { available: false, reason: `${viaApi.reason}; ${(err as Error).message}` };
     }
   }
 
   async list(): Promise<Container[]> {
-    this.api.refuseBadEndpoint();
-    if (!(await this.apiAnswers())) return this.cli.list();
-    // libpod's list carries each container's PID: one request instead of an inspect per container.
-    const entries = await this.libpod<LibpodListEntry[]>('/containers/json', { all: true });
-    return entries.map((e) => toContainer({
-      Id: e.Id, Name: e.Names?.[0] ?? e.Id, ImageName: e.Image, Config: { Labels: e.Labels },
-      State: { Status: e.State, Running: e.State === 'running', Paused: e.State === 'paused', Restarting: false, Pid: e.Pid },
-    }));
+    this.own.api.refuseBadEndpoint();
+    const own = (await this.apiAnswers()) ? await this.own.list() : await this.cli.list();
+    // A user's service that does not answer (a stale socket) hides only that user's containers.
+    const others = await Promise.all(this.users().map((u) => u.service.list()
+      .then((cs) => cs.flatMap((c) => { try { return [theirs(c, u)]; } catch { return []; } }), () => [])));
+    return [...own, ...others.flat()];
   }
 
   async resolve(ref: string): Promise<Container> {
-    this.api.refuseBadEndpoint();
-    if (!(await this.apiAnswers())) return requireRunning(await this.cli.inspect(ref));
-    const found = await this.api.inspect(ref.replace(/^\//, ''));
-    // The compatible answer resolved the name; libpod's tells the ID maps as well.
-    return requireRunning((await this.libpodInspect(found.id)) ?? found);
+    this.own.api.refuseBadEndpoint();
+    try {
+      return requireRunning((await this.apiAnswers()) ? await this.own.inspect(ref) : await this.cli.inspect(ref));
+    } catch (err) {
+      if ((err as ScopeError).code !== 'E_NOT_FOUND') throw err;
+      return requireRunning(await this.resolveInUsers(ref, err as ScopeError));
+    }
   }
 
-  private async libpodInspect(id: string): Promise<Container | undefined> {
-    return this.libpod<InspectAnswer>(`/containers/${id}/json`).then(toContainer, () => undefined);
-  }
-
-  /** podman answers _ping at once and names its API version in a header (/version is slow). */
-  private pingVersion(): Promise<string | undefined> {
-    return new Promise((resolve, reject) => {
-      const { socketPath, host, port } = this.api.endpoint;
-      const req = request({ socketPath, host, port, path: '/_ping', timeout: this.api.timeoutMs }, (res) => {
-        res.resume();
-        if (res.statusCode !== 200) reject(new Error(`_ping answered ${res.statusCode}`));
-        else resolve(String(res.headers['libpod-api-version'] ?? '') || undefined);
-      });
-      req.on('timeout', () => req.destroy(new Error('_ping timed out')));
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
-  /** A GET on a libpod route, through dockerode's transport. */
-  private libpod<T>(path: string, query: Record<string, unknown> = {}): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.api.api.modem.dial({ path: `${LIBPOD}${path}?`, method: 'GET', options: query, statusCodes: { 200: true, 404: 'no such container' } },
-        (err: unknown, data: unknown) => (err ? reject(this.api.explain(err)) : resolve(data as T)));
-    });
+  /** `ref` in other users' services: found in exactly one, or `notFound`. */
+  private async resolveInUsers(ref: string, notFound: ScopeError): Promise<Container> {
+    const found = (await Promise.all(this.users().map((u) => u.service.inspect(ref).then((c) => ({ c, u }), () => undefined))))
+      .filter((f) => f !== undefined);
+    if (found.length > 1) {
+      throw new ScopeError('E_AMBIGUOUS', `"${ref}" names a container of several users: ${found.map((f) => `${f.u.user} (${f.c.id.slice(0, 12)})`).join(', ')}; ` +
+        'give its full ID', { details: { candidates: found.map((f) => ({ user: f.u.user, id: f.c.id })) } });
+    }
+    if (!found.length) throw notFound;
+    return theirs(found[0].c, found[0].u);
   }
 
   /** Decided once: a listening socket wins, as podman-remote would use it. */
   private apiAnswers(): Promise<boolean> {
-    this.useApi ??= this.api.probe(() => this.pingVersion()).then((p) => p.available);
+    this.useApi ??= this.own.probe().then((p) => p.available);
     return this.useApi;
   }
-}
-
-/** An entry of libpod's container list. */
-interface LibpodListEntry {
-  Id: string;
-  Names?: string[];
-  State: string;
-  Pid: number;
-  Labels?: Record<string, string> | null;
-  Image: string;
 }
 
 /** Without CONTAINER_HOST: the rootful socket for root and the user's own socket for anyone else. */

@@ -30,7 +30,9 @@ Examples:
     .description('list containers of one runtime or of every available runtime, with the host PID of each')
     .option('-r, --runtime <name>', `a runtime adapter's name, or "${ALL}"`, ALL)
     .addHelpText('after', `
-Stopped containers are listed with PID 0. With --runtime all, a runtime that is not
+Stopped containers are listed with PID 0. Root also sees each user's rootless podman
+containers (through /run/user/UID/podman/podman.sock), with a USER column naming the user.
+With --runtime all, a runtime that is not
 available is named on stderr (and under "unavailable" with --json), not an error.
 
 Examples:
@@ -39,8 +41,10 @@ Examples:
     .action(async (opts: { runtime: string }, cmd: Command) => withEngine(cmd, async (engine, g) => {
       const { containers, unavailable } = await engine.list(opts.runtime);
       if (g.json) return printJson({ containers, unavailable });
-      printTable(['RUNTIME', 'CONTAINER ID', 'NAME', 'STATE', 'PID'],
-        containers.map((c) => [c.runtime, shortId(c.id), c.name, c.state, String(c.pid)]));
+      // USER only when root sees other users' rootless containers: whose runtime each belongs to.
+      const users = containers.some((c) => c.user);
+      printTable(['RUNTIME', 'CONTAINER ID', 'NAME', 'STATE', 'PID', ...(users ? ['USER'] : [])],
+        containers.map((c) => [c.runtime, shortId(c.id), c.name, c.state, String(c.pid), ...(users ? [c.user ?? '-'] : [])]));
       for (const u of unavailable) process.stderr.write(`scope-engine: ${u.runtime} skipped: ${u.reason}\n`);
     }));
 

@@ -19,7 +19,7 @@ export function buildProgram(): Command {
     .option('--plugins <file>', 'also load the adapters listed in this plugins.json (repeatable)',
       collect, [] as string[])
     .option('--namespace <ns>', 'containerd namespace for the ctr and nerdctl adapters (default: $CONTAINERD_NAMESPACE or "default")')
-    .option('--lxcpath <dir>', 'where classic LXC containers live, for the lxc adapter (default /var/lib/lxc)')
+    .option('--lxcpath <dir>', 'where classic LXC containers live, for the lxc adapter (default /var/lib/lxc for root, ~/.local/share/lxc for a user, as LXC\'s)')
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <napi.h>
 #include <stdio.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -86,6 +88,20 @@ Napi::Value OpenRoot(const Napi::CallbackInfo& info) {
   int fd = open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw sysErrorToJs(info.Env(), errno, "open", path);
   return Napi::Number::New(info.Env(), fd);
+}
+
+// userNsOwner(pid): the host UID that made the process's user namespace (0 for the host's own).
+Napi::Value UserNsOwner(const Napi::CallbackInfo& info) {
+  int pid = intArg(info, 0, "pid");
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/user";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw sysErrorToJs(info.Env(), errno, "open", path);
+  uid_t owner;
+  int rc = ioctl(fd, NS_GET_OWNER_UID, &owner);
+  int err = errno;
+  close(fd);
+  if (rc < 0) throw sysErrorToJs(info.Env(), err, "ioctl NS_GET_OWNER_UID", path);
+  return Napi::Number::New(info.Env(), owner);
 }
 
 // memfdOf(name, bytes): an anonymous file holding `bytes`, positioned at its start. A child reads
@@ -249,6 +265,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdAlive", Napi::Function::New(env, PidfdAlive));
   exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal));
   exports.Set("openRoot", Napi::Function::New(env, OpenRoot));
+  exports.Set("userNsOwner", Napi::Function::New(env, UserNsOwner));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("memfdOf", Napi::Function::New(env, MemfdOf));
   exports.Set("fileOp", Napi::Function::New(env, FileOpFn));

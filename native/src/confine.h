@@ -45,8 +45,12 @@ struct confine_error {
   int err;
 };
 
-/* Reads every piece from the process `pid` pins (pidfd checked by the caller afterwards). */
-int confine_read(pid_t pid, bool whole, struct confinement *c, struct confine_error *e);
+/* Reads every piece from the process `pid` pins (pidfd checked by the caller afterwards). Its
+ * seccomp filters come from the runtime's profile on `profile_fd` (-1: none) when we cannot read them. */
+int confine_read(pid_t pid, bool whole, int profile_fd, struct confinement *c, struct confine_error *e);
+
+/* Compiles a profile (see seccomp-profile.c for its lines) into one filter. */
+int seccomp_from_profile(int fd, struct seccomp_copy *out, struct confine_error *e);
 
 /* Moves the calling process into the target's cgroups: first, while it still may. */
 int confine_join_cgroups(const struct confinement *c, struct confine_error *e);

@@ -18,7 +18,7 @@ static void usage(const char *why) {
           "scope-exec: %s\n"
           "usage: scope-exec --pidfd N --pid N [--ns mnt,pid,...] [--uid N --gid N [--groups a,b]]\n"
           "                  [--cwd DIR] [--exec-file PATH] [--tty] [--keep] [--privileged] [--report-fd N]\n"
-          "                  [--env-fd N] [--no-caps] -- PROGRAM [ARGS...]\n"
+          "                  [--env-fd N] [--seccomp-fd N] [--no-caps] -- PROGRAM [ARGS...]\n"
           "It is started by scope-engine, which pins the target with a pidfd; run `scope-engine exec --help`.\n",
           why);
   exit(2);
@@ -55,6 +55,7 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
   o->pidfd = -1;
   o->report_fd = -1;
   o->env_fd = -1;
+  o->seccomp_fd = -1;
   o->cwd = "/";
   int i;
   for (i = 1; i < argc; i++) {
@@ -76,6 +77,7 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
     else if (strcmp(a, "--exec-file") == 0) o->exec_file = v;
     else if (strcmp(a, "--report-fd") == 0) o->report_fd = (int)number(v, "--report-fd");
     else if (strcmp(a, "--env-fd") == 0) o->env_fd = (int)number(v, "--env-fd");
+    else if (strcmp(a, "--seccomp-fd") == 0) o->seccomp_fd = (int)number(v, "--seccomp-fd");
     else if (strcmp(a, "--groups") == 0) {
       /* Given, even empty ("" is no supplementary group at all, as the target may have). */
       o->groups_given = true;

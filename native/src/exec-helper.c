@@ -262,7 +262,9 @@ int main(int argc, char **argv) {
   }
   struct confinement conf;
   struct confine_error e = {0};
-  if (confine_read(o.pid, !o.privileged, &conf, &e) < 0) die_detail(&o, e.stage, e.err, EXIT_SETUP, e.detail);
+  int confined = confine_read(o.pid, !o.privileged, o.seccomp_fd, &conf, &e);
+  if (o.seccomp_fd >= 0) close(o.seccomp_fd);
+  if (confined < 0) die_detail(&o, e.stage, e.err, EXIT_SETUP, e.detail);
   /* Capabilities belong to a user namespace: the target's, joined without it, would be ours to abuse. */
   if (o.no_caps) conf.inh = conf.prm = conf.eff = conf.bnd = conf.amb = 0;
   /* Everything above named the pinned process only if it is still alive now. */

@@ -1,0 +1,76 @@
+/**
+ * Other users' rootless podman, for root: each user's service listens at the usual place,
+ * /run/user/UID/podman/podman.sock. What such a service says is that user's word, and a user must
+ * not steer root into a process that is not theirs: a PID it reports counts only if the process
+ * is in a user namespace that user made (a rootless container of theirs).
+ */
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { ScopeError } from '../../core/errors';
+import type { Container } from '../../core/runtime';
+import { native } from '../../native/index';
+import { PodmanService } from './service';
+
+export interface UserService {
+  uid: number;
+  /** The login name, or the UID when /etc/passwd has none. */
+  user: string;
+  service: PodmanService;
+}
+
+const RUN_USER = '/run/user';
+
+/** The users' services whose directory and socket are owned by the user the directory is named after. */
+export function userServices(timeoutMs: number): UserService[] {
+  let dirs: string[];
+  try {
+    dirs = readdirSync(RUN_USER).filter((d) => /^[1-9]\d*$/.test(d));
+  } catch {
+    return [];
+  }
+  const names = loginNames();
+  return dirs.flatMap((d) => {
+    const uid = Number(d);
+    const socketPath = `${RUN_USER}/${d}/podman/podman.sock`;
+    const owned = [`${RUN_USER}/${d}`, `${RUN_USER}/${d}/podman`, socketPath].every((p) => ownedBy(p, uid));
+    if (!owned || !lstatSync(socketPath).isSocket()) return [];
+    return [{ uid, user: names.get(uid) ?? String(uid), service: new PodmanService({ url: `unix://${socketPath}`, socketPath }, timeoutMs) }];
+  });
+}
+
+/** `c` as found in `u`'s service, once its PID is checked to be a process of u's own containers. */
+export function theirs(c: Container, u: UserService): Container {
+  const found = { ...c, user: u.user };
+  if (c.pid <= 0) return found;
+  let owner: number | undefined;
+  try {
+    owner = native().userNsOwner(c.pid);
+  } catch {
+    owner = undefined; // exited meanwhile: resolving again will say so
+  }
+  if (owner !== undefined && owner !== u.uid) {
+    throw new ScopeError('E_RUNTIME_ERROR', `the podman service of user ${u.user} reported PID ${c.pid} for ${c.name}, ` +
+      `a process in a user namespace of UID ${owner}, not one of that user's containers: refused`, { details: { uid: u.uid, pid: c.pid, owner } });
+  }
+  return found;
+}
+
+function ownedBy(path: string, uid: number): boolean {
+  try {
+    return lstatSync(path).uid === uid;
+  } catch {
+    return false;
+  }
+}
+
+function loginNames(): Map<number, string> {
+  const names = new Map<number, string>();
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const [name, , uid] = line.split(':');
+      if (name && uid && !names.has(Number(uid))) names.set(Number(uid), name);
+    }
+  } catch {
+    // no names: UIDs will do
+  }
+  return names;
+}
