@@ -71,6 +71,11 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
     if (!NAMESPACES.includes(ns)) throw new ScopeError('E_USAGE', `unknown namespace "${ns}"; known: ${NAMESPACES.join(', ')}`);
   }
   target.assertAlive();
+  // Without root, joining any namespace of another user namespace needs the capability that only
+  // joining that user namespace gives (setns checks it in ours as well): say so before trying.
+  if (process.geteuid?.() !== 0 && target.differing.includes('user') && namespaces.length && !namespaces.includes('user')) {
+    throw new ScopeError('E_PERMISSION', `without root, ${namespaces.join(', ')} of this container can be joined only together with its user namespace: add user to --ns`);
+  }
   const args = ['--pidfd', '3', '--pid', String(target.pid), '--report-fd', '4', '--env-fd', '5', '--cwd', opts.cwd ?? '/'];
   if (namespaces.length) args.push('--ns', namespaces.join(','));
   const ids = credentials(target, opts, namespaces.includes('user'));

@@ -9,7 +9,7 @@ export function addMatrixCommand(program: Command): void {
   program
     .command('matrix')
     .description('put runtime adapters through the conformance scenarios and print a status table')
-    .option('-r, --runtime <list>', 'comma-separated row labels or adapter names (default: every row of the targets file)')
+    .option('-r, --runtime <list>', 'comma-separated row labels or adapter names, or one label with commas (default: every row of the targets file)')
     .option('--format <md|json>', 'the table as Markdown or JSON', 'md')
     .option('--targets <file>', 'which containers each runtime row uses (default: the lab\'s)', LAB_TARGETS)
     .option('--create <image>', 'make fixture containers from IMAGE (with /bin/sleep) for docker, podman, ctr and nerdctl, and remove them afterwards')
@@ -31,7 +31,7 @@ Examples:
       const g = globalOptions(cmd);
       try {
         if (!['md', 'json'].includes(opts.format)) throw new ScopeError('E_USAGE', `--format ${opts.format}: give md or json`);
-        const rows = await runMatrix({ targetsFile: opts.targets, createFrom: opts.create, only: opts.runtime?.split(',').map((s) => s.trim()) });
+        const rows = await runMatrix({ targetsFile: opts.targets, createFrom: opts.create, only: opts.runtime ? [opts.runtime, ...opts.runtime.split(',').map((s) => s.trim())] : undefined });
         const counts = countOutcomes(rows);
         if (opts.format === 'json' || g.json) printJson({ rows, ...counts });
         else process.stdout.write(`${formatMarkdown(rows)}\n\nmatrix: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);

@@ -29,6 +29,8 @@ export interface MatrixTarget {
   exec?: string[];
   /** A running container with a read-only root and memory and pids limits (optional). */
   limited?: string;
+  /** The user whose (rootless) runtime this is: the row runs as that user (optional). */
+  user?: string;
 }
 
 export type Outcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'skip'; reason: string };

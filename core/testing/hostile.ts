@@ -7,12 +7,12 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execInTarget, spawnInTarget } from '../../native/exec';
 import { parseNamespaces, type Target } from '../../native/target';
 import { runPayload } from '../flows/run';
 import { openProcessInContainer } from '../targets';
-import { check, expectCode, withTarget, type Scenario, type ScenarioContext } from './context';
+import { check, expectCode, skip, withTarget, type Scenario, type ScenarioContext } from './context';
 
 /** The runtime's own exec for the built-in adapters whose containers say which runtime made them. */
 const PEER_EXEC: Record<string, string[]> = {
@@ -155,6 +155,15 @@ async function frozen<T>(pid: number, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+function isWritable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Which limits a container's main process is under, read on the host. */
 function limitsOf(pid: number): { memory: boolean; pids: boolean; readOnly: boolean } {
   const read = (path: string | undefined) => (path && existsSync(path) ? readFileSync(path, 'utf8').trim() : 'max');
@@ -249,7 +258,8 @@ export const HOSTILE: Scenario[] = [
         let seen: string;
         try {
           seen = (await execInTarget(target, { argv: ['cat', '/proc/self/environ'] })).stdout;
-          await execInTarget(target, { argv: ['true'], namespaces: ['uts'] });
+          // Without root, no namespace of a container can be joined without its user namespace.
+          await execInTarget(target, { argv: ['true'], namespaces: process.geteuid?.() === 0 ? ['uts'] : ['user', 'uts'] });
         } finally {
           target.close();
         }
@@ -279,6 +289,11 @@ export const HOSTILE: Scenario[] = [
         check(err?.code === 'E_USAGE', `--ns "${list}" was accepted`);
       }
       await expectCode(execInTarget(t, { argv: ['true'], namespaces: [] }), 'E_USAGE');
+      if (process.geteuid?.() !== 0) await expectCode(execInTarget(t, { argv: ['true'], namespaces: ['uts'] }), 'E_PERMISSION');
+      const freezer = cgroupDir(t.pid, 'freezer') ?? cgroupDir(t.pid, '');
+      if (freezer && !isWritable(freezer)) {
+        return skip(`the container has no freezer this user may use (${freezer}): a rootless container on cgroup v1 has no cgroup of its own, and its runtime cannot pause it either`);
+      }
       const before = processesIn(t);
       await frozen(t.pid, async () => {
         await expectCode(execInTarget(t, { argv: ['true'] }), 'E_NOT_RUNNING');

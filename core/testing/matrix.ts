@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createEngine } from '../index';
 import { ScopeError } from '../errors';
 import { PACKAGE_ROOT } from '../paths';
+import { runRowAsUser } from './as-user';
 import { createFixtures } from './create';
 import { runScenarios, SCENARIOS, type MatrixTarget, type Outcome } from './scenarios';
 
@@ -53,6 +54,11 @@ export async function runMatrix(opts: MatrixOptions = {}): Promise<MatrixRow[]> 
   try {
     const statuses = await engine.status();
     for (const target of targets) {
+      const other = target.user ? await runRowAsUser({ ...target, user: target.user }, opts.targetsFile ?? LAB_TARGETS) : undefined;
+      if (other) {
+        rows.push(other);
+        continue;
+      }
       const status = statuses.find((s) => s.name === target.runtime);
       if (!status?.available) {
         const reason = `runtime unavailable: ${status?.reason ?? 'no such adapter'}`;

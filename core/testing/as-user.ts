@@ -1,0 +1,58 @@
+/**
+ * A row that names a user runs as that user: a rootless runtime is that user's, and what the row
+ * shows is what the engine does without root. Root runs the row in a child engine with the user's
+ * IDs and the environment a login would give (HOME, XDG_RUNTIME_DIR), and reads its row back.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../paths';
+import type { MatrixTarget, Outcome } from './context';
+import type { MatrixRow } from './matrix';
+import { SCENARIOS } from './scenarios';
+
+/** A whole row's bound: its scenarios take well under a minute. */
+const ROW_TIMEOUT_MS = 10 * 60_000;
+
+interface Account {
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/** The account of `name`: undefined when there is none. */
+function account(name: string): Account | undefined {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[0] === name);
+  if (!line) return undefined;
+  const [, , uid, gid, , home] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid), home };
+}
+
+/** The row of `target`, run as its user; undefined when that user is the engine's own (the row runs here). */
+export async function runRowAsUser(target: MatrixTarget & { user: string }, targetsFile: string): Promise<MatrixRow | undefined> {
+  const failed = (reason: string): MatrixRow => ({ label: target.label, runtime: target.runtime, available: false,
+    results: Object.fromEntries(SCENARIOS.map((s) => [s.id, { status: 'fail', reason } as Outcome])) });
+  const user = account(target.user);
+  if (!user) return failed(`no user ${target.user} on this machine (the lab makes it: bash test/lab/setup.sh)`);
+  if (user.uid === process.geteuid?.()) return undefined;
+  const args = [join(PACKAGE_ROOT, 'dist', 'core', 'cli', 'main.js'), 'matrix', '--targets', targetsFile, '--runtime', target.label, '--format', 'json'];
+  const env = { HOME: user.home, USER: target.user, LOGNAME: target.user, XDG_RUNTIME_DIR: `/run/user/${user.uid}`,
+    PATH: process.env.PATH ?? '/usr/bin:/bin', CI: process.env.CI };
+  const child = spawn(process.execPath, args, { uid: user.uid, gid: user.gid, env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: ROW_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  const status = await new Promise<string>((resolve) => {
+    child.once('error', (e) => resolve(e.message));
+    child.once('close', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit ${code}`));
+  });
+  try {
+    const rows = (JSON.parse(Buffer.concat(out).toString()) as { rows: MatrixRow[] }).rows;
+    if (rows.length === 1) return rows[0];
+  } catch {
+    // reported below
+  }
+  return failed(`the row did not run as ${target.user} (${status}): ${Buffer.concat(err).toString().trim().slice(-300) || 'no output'}`);
+}
