@@ -12,10 +12,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lxc.sh"
 . "$here/lxd.sh"
 . "$here/go-plugin.sh"
+. "$here/rootless.sh"
 
 [ "$(id -u)" = 0 ] || die "the lab must run as root"
-# docker first: the containerd image is imported from it.
-runtimes=${LAB_RUNTIMES:-docker containerd podman lxc lxd go_plugin}
+# docker first: the containerd image is imported from it. rootless last: it needs none of the others,
+# and whatever of it fails leaves them up.
+runtimes=${LAB_RUNTIMES:-docker containerd podman lxc lxd go_plugin rootless}
 
 apt_install busybox-static uidmap procps
 build_rootfs
