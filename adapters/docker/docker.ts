@@ -1,4 +1,6 @@
 /** The docker adapter: the daemon's own API through dockerode, at DOCKER_HOST or the default socket. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { Env } from '../../core/env';
 import { requireRunning, type Container, type ContainerRuntime, type ProbeResult } from '../../core/runtime';
@@ -6,6 +8,7 @@ import { PluginOptions } from '../options';
 import { DockerApiClient } from './api';
 import { daemonTimeoutMs } from '../options';
 import { chooseEndpoint } from './endpoint';
+import { hostPid, specPath } from './rootless';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
@@ -16,7 +19,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(@inject(Env) env: Env, @inject(PluginOptions) options: PluginOptions) {
     // An explicit "host" option in plugins.json wins over the environment, as `docker -H` does.
-    const endpoint = chooseEndpoint(options.host, env, 'DOCKER_HOST', () => `unix://${DEFAULT_DOCKER_SOCKET}`);
+    const endpoint = chooseEndpoint(options.host, env, 'DOCKER_HOST', () => `unix://${defaultSocket(env)}`);
     this.client = new DockerApiClient(endpoint, 'docker', daemonTimeoutMs(options, env));
   }
 
@@ -24,12 +27,27 @@ export class DockerRuntime implements ContainerRuntime {
     return this.client.probe();
   }
 
-  list(): Promise<Container[]> {
-    return this.client.list();
+  async list(): Promise<Container[]> {
+    return (await this.client.list()).map((c) => this.onHost(c));
   }
 
   async resolve(ref: string): Promise<Container> {
     // The API takes names without docker's leading slash: `/containers//web/json` is a redirect.
-    return requireRunning(await this.client.inspect(ref.replace(/^\//, '')));
+    return requireRunning(this.onHost(await this.client.inspect(ref.replace(/^\//, ''))));
   }
+
+  /** The container with a host PID and, where the daemon keeps it, its OCI spec. */
+  private onHost(c: Container): Container {
+    const socket = this.client.endpoint.socketPath;
+    if (!socket) return c;
+    const spec = specPath(socket, c.id);
+    return { ...c, pid: hostPid(socket, c.pid), ...(spec ? { spec } : {}) };
+  }
+}
+
+/** The system daemon's socket for root; for a user, that user's rootless daemon's when it runs, as its setup tool points DOCKER_HOST. */
+function defaultSocket(env: Env): string {
+  if (process.geteuid?.() === 0) return DEFAULT_DOCKER_SOCKET;
+  const own = join(env.XDG_RUNTIME_DIR || `/run/user/${process.geteuid?.()}`, 'docker.sock');
+  return existsSync(own) ? own : DEFAULT_DOCKER_SOCKET;
 }

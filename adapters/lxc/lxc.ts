@@ -55,7 +55,9 @@ export class LxcRuntime implements ContainerRuntime {
     if (classic.status === 'fulfilled') return requireRunning(this.fromClassic(classic.value));
     // Neither has it: say so, unless one of them failed otherwise (that is worth knowing). An LXD
     // that is there but does not answer may well have it: that is no "not found".
-    for (const r of [inst, classic]) {
+    // An LXD whose socket refuses this user (not in its group) runs nothing this user may enter.
+    const lxdRefused = (inst as PromiseRejectedResult).reason?.code === 'E_PERMISSION';
+    for (const r of lxdRefused ? [classic] : [inst, classic]) {
       const code = (r as PromiseRejectedResult).reason?.code;
       if (code !== 'E_NOT_FOUND' && code !== 'E_RUNTIME_UNAVAILABLE') throw (r as PromiseRejectedResult).reason;
     }

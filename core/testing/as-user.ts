@@ -4,7 +4,7 @@
  * IDs and the environment a login would give (HOME, XDG_RUNTIME_DIR), and reads its row back.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../paths';
 import type { MatrixTarget, Outcome } from './context';
@@ -37,7 +37,9 @@ export async function runRowAsUser(target: MatrixTarget & { user: string }, targ
   if (user.uid === process.geteuid?.()) return undefined;
   const args = [join(PACKAGE_ROOT, 'dist', 'core', 'cli', 'main.js'), 'matrix', '--targets', targetsFile, '--runtime', target.label, '--format', 'json'];
   const env = { HOME: user.home, USER: target.user, LOGNAME: target.user, XDG_RUNTIME_DIR: `/run/user/${user.uid}`,
-    PATH: process.env.PATH ?? '/usr/bin:/bin', CI: process.env.CI };
+    PATH: process.env.PATH ?? '/usr/bin:/bin', CI: process.env.CI,
+    // The user's rootless docker, for the docker command (the peer exec) as its setup tool says to point it.
+    ...(existsSync(`/run/user/${user.uid}/docker.sock`) ? { DOCKER_HOST: `unix:///run/user/${user.uid}/docker.sock` } : {}) };
   const child = spawn(process.execPath, args, { uid: user.uid, gid: user.gid, env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'],
     timeout: ROW_TIMEOUT_MS, killSignal: 'SIGKILL' });
   const out: Buffer[] = [];

@@ -19,7 +19,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # and whatever of it fails leaves them up.
 runtimes=${LAB_RUNTIMES:-docker containerd podman lxc lxd go_plugin rootless}
 
-apt_install busybox-static uidmap procps
+# libseccomp-dev: the native core links libseccomp statically (npm install builds it).
+apt_install busybox-static uidmap procps libseccomp-dev
 build_rootfs
 for rt in $runtimes; do
   "start_$rt"
