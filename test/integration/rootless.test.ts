@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
+import { CLI, cli, type CliResult } from '../support/cli';
+import { tempDir } from '../support/tmp';
+
+/**
+ * The whole flow as an ordinary user on that user's own rootless containers (the lab's se-rootless,
+ * test/lab/rootless.sh), through the CLI a user types, with no root anywhere in the engine.
+ */
+const USER = 'se-rootless';
+
+function account(): { uid: number; gid: number; home: string } | undefined {
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l: string) => l.startsWith(`${USER}:`));
+  if (!line) return undefined;
+  const [, , uid, gid, , home] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid), home };
+}
+
+/** `scope-engine ARGS` as the user, with the environment a login gives it. */
+function asUser(args: string[]): Promise<CliResult> {
+  const a = account()!;
+  const env = { HOME: a.home, USER, XDG_RUNTIME_DIR: `/run/user/${a.uid}`, PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: '' };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { uid: a.uid, gid: a.gid, env, cwd: '/', timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+const ok = (r: CliResult) => expect(r.code, `${r.stdout}${r.stderr}`).to.equal(0);
+
+describe('rootless: the whole flow as an ordinary user on its own containers', function () {
+  before(function () {
+    if (account()) return;
+    if (process.env.CI === 'true') throw new Error(`CI: no user ${USER}; the lab makes it (bash test/lab/setup.sh)`);
+    this.skip();
+  });
+
+  for (const [runtime, name] of [['podman', 'lab-rl-pod'], ['docker', 'lab-rl-docker']]) {
+    it(`${runtime}: run -d, cp owned by a subordinate ID, detach, reattach, ipc status, stop`, async () => {
+      const a = account()!;
+      const subuid = Number(require('node:fs').readFileSync('/etc/subuid', 'utf8').split('\n')
+        .find((l: string) => l.startsWith(`${USER}:`)).split(':')[1]);
+      await asUser(['stop', '-r', runtime, '--all', name]);
+      ok(await asUser(['run', '-d', '-r', runtime, name]));
+      const src = `${tempDir('se-rl-')}/note.txt`;
+      writeFileSync(src, 'rootless\n', { mode: 0o644 });
+      require('node:fs').chmodSync(require('node:path').dirname(src), 0o755);
+      ok(await asUser(['cp', '-r', runtime, '--owner', '1000:1000', src, `${name}:/tmp/se-rl-note.txt`]));
+      const pid = Number((await asUser(['resolve', '-r', runtime, name])).stdout.trim());
+      // Container user 1000 is the user's subordinate ID 999 past the first (uid 0 is the user itself).
+      const st = statSync(`/proc/${pid}/root/tmp/se-rl-note.txt`);
+      expect([st.uid, st.gid]).to.deep.equal([subuid + 999, subuid + 999]);
+      ok(await asUser(['detach', '-r', runtime, name]));
+      ok(await asUser(['reattach', '-r', runtime, name]));
+      const status = await asUser(['--json', 'ipc', '-r', runtime, name, 'status']);
+      ok(status);
+      expect(JSON.parse(status.stdout).data).to.include({ attached: true });
+      ok(await asUser(['stop', '-r', runtime, name]));
+      ok(await asUser(['exec', '-r', runtime, name, '--', 'rm', '-f', '/tmp/se-rl-note.txt']));
+      expect(a.uid).to.be.above(0);
+    });
+  }
+
+  it('root sees the user\'s rootless podman containers, each with its user', async () => {
+    const r = await cli(['--json', 'ps', '-r', 'podman']);
+    ok(r);
+    const mine = JSON.parse(r.stdout).containers.filter((c: { user?: string }) => c.user === USER);
+    expect(mine.map((c: { name: string }) => c.name)).to.include('lab-rl-pod');
+  });
+});
