@@ -39,7 +39,8 @@ export class PodmanRuntime implements ContainerRuntime {
     // What the probe found decides the path for the calls that follow, so that a socket that does
     // not answer is waited for once, not once more by each call.
     this.useApi = Promise.resolve(viaApi.available);
-    const others = this.users().length ? ` and the rootless services of ${this.users().map((u) => u.user).join(', ')}` : '';
+    const users = this.users();
+    const others = users.length ? ` and the rootless services of ${users.map((u) => u.user).join(', ')}` : '';
     if (viaApi.available) return { ...viaApi, endpoint: `${viaApi.endpoint} (API)${others}` };
     // An address given and unusable is the user's choice gone wrong: podman's command would act on
     // another podman than the one asked for, so there is no fallback to it.

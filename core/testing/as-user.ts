@@ -14,14 +14,14 @@ import { SCENARIOS } from './scenarios';
 /** A whole row's bound: its scenarios take well under a minute. */
 const ROW_TIMEOUT_MS = 10 * 60_000;
 
-interface Account {
+export interface Account {
   uid: number;
   gid: number;
   home: string;
 }
 
 /** The account of `name`: undefined when there is none. */
-function account(name: string): Account | undefined {
+export function account(name: string): Account | undefined {
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[0] === name);
   if (!line) return undefined;
   const [, , uid, gid, , home] = line.split(':');

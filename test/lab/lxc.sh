@@ -21,9 +21,14 @@ lxc_define() {
   log "lxc: defining $name"
   mkdir -p "$dir/rootfs"
   tar -C "$dir/rootfs" -xf "$tarball"
-  cat >"$dir/config" <<CONF
-lxc.uts.name = $name
-lxc.rootfs.path = dir:$dir/rootfs
+  lxc_config "$name" "$dir" >"$dir/config"
+}
+
+# lxc_config NAME DIR: the lab's container config (rootfs under DIR, no network, `sleep` as init).
+lxc_config() {
+  cat <<CONF
+lxc.uts.name = $1
+lxc.rootfs.path = dir:$2/rootfs
 lxc.net.0.type = empty
 lxc.mount.auto = proc:mixed sys:ro
 lxc.init.cmd = /bin/sleep 1000000

@@ -232,18 +232,8 @@ rootless_lxc_path() {
 
 # rl_lxc_config NAME [LINES]: the config of lxc.sh's containers, plus the user namespace.
 rl_lxc_config() {
-  local dir=$RL_LXC_PATH/$1
-  cat <<CONF
-lxc.uts.name = $1
-lxc.rootfs.path = dir:$dir/rootfs
-lxc.idmap = u 0 $RL_SUBUID $RL_SUBUID_COUNT
-lxc.idmap = g 0 $RL_SUBGID $RL_SUBGID_COUNT
-lxc.net.0.type = empty
-lxc.mount.auto = proc:mixed sys:ro
-lxc.init.cmd = /bin/sleep 1000000
-lxc.apparmor.profile = unconfined
-$LXC_SHM_ENTRY
-CONF
+  lxc_config "$1" "$RL_LXC_PATH/$1"
+  printf 'lxc.idmap = u 0 %s %s\nlxc.idmap = g 0 %s %s\n' "$RL_SUBUID" "$RL_SUBUID_COUNT" "$RL_SUBGID" "$RL_SUBGID_COUNT"
   [ -z "${2:-}" ] || printf '%s\n' "$2"
 }
 
