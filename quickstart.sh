@@ -8,7 +8,7 @@ bash test/lab/setup.sh
 npm ci --no-audit --no-fund
 npm run build
 export NODE_EXTRA_CA_CERTS=   # only slows every Node start here
-se() { echo "\$ scope-engine $*" >&2; node dist/core/cli/main.js "$@"; }
+se() { echo "\$ scope-engine $*" >&2; node dist/cli/main.js "$@"; }
 se runtimes
 se ps --runtime podman
 se resolve --runtime podman lab-pod

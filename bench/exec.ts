@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createEngine } from '../core/index';
-import { openContainerTarget } from '../core/targets';
+import { openContainerTarget } from '../core/flows/target';
 import { execInTarget } from '../native/exec';
 import { interleave, printTable, run } from './stats';
 
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const container = process.argv[2] ?? 'lab-web';
   const runs = Number(process.argv[3] ?? 30);
   const pid = execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', container], { encoding: 'utf8' }).trim();
-  const cli = join(__dirname, '..', 'core', 'cli', 'main.js');
+  const cli = join(__dirname, '..', 'cli', 'main.js');
   // NODE_EXTRA_CA_CERTS adds ~70 ms to every Node start here and is no part of scope-engine.
   const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
   const engine = await createEngine();

@@ -19,7 +19,7 @@ import { printTable, run, time } from './stats';
 
 const DOCKER_DIR = '/usr/lib/scope-engine-docker-cp';
 
-const CLI = join(__dirname, '..', 'core', 'cli', 'main.js');
+const CLI = join(__dirname, '..', 'cli', 'main.js');
 const ENV = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
 
 function stopProbes(container: string): void {

@@ -1,2 +1,48 @@
-// The built-in adapters register themselves when imported, as Go plugins do from init().
-import '../adapters';
+/**
+ * Builds the built-in adapters plugins.json asks for, every one the same way: a child DI container
+ * of the engine's holding the entry's options, in which tsyringe builds the registered class and
+ * whatever it asks for (a shared client, the environment, the caller).
+ */
+import type { DependencyContainer } from 'tsyringe';
+import { toScopeError } from '../base/errors';
+import { configError, type BuiltinEntry } from './config/entries';
+import type { Registry } from './registry';
+import type { ContainerRuntime } from './runtime';
+import { Options } from './tokens';
+
+export class Builtins {
+  private readonly children: DependencyContainer[] = [];
+
+  /** `flags`: option values from the command line, given to every built-in that declares the option. */
+  constructor(private readonly di: DependencyContainer, private readonly registry: Registry, private readonly flags: Options) {}
+
+  has(id: string): boolean {
+    return this.registry.get('runtime', id) !== undefined;
+  }
+
+  build(entry: BuiltinEntry): ContainerRuntime {
+    const b = this.registry.get('runtime', entry.builtin);
+    if (!b) {
+      throw configError(entry.file, entry.index, entry.name,
+        `no built-in runtime "${entry.builtin}"; built-ins are: ${this.registry.ids('runtime').join(', ')}`);
+    }
+    const options: Record<string, unknown> = { ...entry.options };
+    for (const o of b.options ?? []) if (this.flags[o.name] !== undefined) options[o.name] = this.flags[o.name];
+    const child = this.di.createChildContainer();
+    this.children.push(child);
+    child.register(Options, { useValue: options });
+    try {
+      return child.resolve(b.make) as ContainerRuntime;
+    } catch (err) {
+      // An adapter refusing its options knows which option, not which file and entry: say those too.
+      const e = toScopeError(err, `building built-in ${b.id}`);
+      if (e.code === 'E_PLUGIN_CONFIG' && e.details?.file === undefined) throw configError(entry.file, entry.index, entry.name, e.message, e);
+      throw e;
+    }
+  }
+
+  /** Ends the shared clients (a gRPC channel would keep the process alive). */
+  async dispose(): Promise<void> {
+    await Promise.allSettled(this.children.map((c) => c.dispose()));
+  }
+}

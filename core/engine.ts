@@ -3,27 +3,27 @@
  * across them. Everything it uses comes through tsyringe, so a test swaps any part in a child container.
  */
 import 'reflect-metadata';
-import { inject, injectable, type DependencyContainer } from 'tsyringe';
-import { DIContainer, Env } from './env';
-import { ScopeError, toScopeError } from './errors';
-import { checkRef, GuardedRuntime, withDeadline } from './guarded-runtime';
-import { readPluginFiles, configError, type PluginEntry, type PluginFile } from './plugins/config';
-import { PluginFiles } from './plugins/files';
-import { DEFAULT_START_TIMEOUT_MS, grpcPluginAdapter, loadModuleAdapter, UnloadedRuntime } from './plugins/module-loader';
+import { inject, injectable } from 'tsyringe';
+import { ScopeError, toScopeError } from '../base/errors';
+import { Builtins } from './builtins';
+import { checkRef, GuardedRuntime } from './guarded-runtime';
+import { readConfigFiles, type AdapterEntry, type ConfigFile } from './config/entries';
+import { ConfigFiles } from './config/files';
+import { DEFAULT_START_TIMEOUT_MS, grpcPluginAdapter, loadModuleAdapter, UnloadedRuntime } from './modules/loader';
 import {
   CALL_DEADLINE_ENV, DEFAULT_CALL_DEADLINE_MS, DEFAULT_IMPORT_TIMEOUT_MS, IMPORT_TIMEOUT_ENV, timeoutFrom,
-} from './plugins/timeouts';
-import { keyOf, Registry, type InitContext } from './registry';
+} from './config/timeouts';
 import type { Container, ContainerRuntime, ProbeResult } from './runtime';
+import { Env } from './tokens';
 
 /** An adapter as loaded: where it came from and the guarded instance the engine calls. */
 export interface LoadedRuntime {
   name: string;
-  kind: PluginEntry['kind'];
+  kind: AdapterEntry['kind'];
   /** "built-in docker" or the module path. */
   source: string;
   /** The plugins file that asked for it. */
-  file: PluginFile;
+  file: ConfigFile;
   adapter: GuardedRuntime;
 }
 
@@ -37,7 +37,7 @@ interface Answer<T> {
 
 export interface RuntimeStatus extends ProbeResult {
   name: string;
-  kind: PluginEntry['kind'];
+  kind: AdapterEntry['kind'];
   source: string;
   file: string;
 }
@@ -49,12 +49,10 @@ export const ALL = 'all';
 @injectable()
 export class Engine {
   private loaded: LoadedRuntime[] = [];
-  private shared = new Map<string, Promise<unknown>>();
 
   constructor(
-    @inject(Registry) private readonly registry: Registry,
-    @inject(PluginFiles) private readonly files: PluginFile[],
-    @inject(DIContainer) private readonly di: DependencyContainer,
+    @inject(Builtins) private readonly builtins: Builtins,
+    @inject(ConfigFiles) private readonly files: ConfigFile[],
     @inject(Env) private readonly env: Env,
   ) {}
 
@@ -65,25 +63,27 @@ export class Engine {
    * which file and entry), since the file itself may be right and the others are not at fault.
    */
   async load(): Promise<this> {
-    const entries = readPluginFiles(this.files);
+    // The package's own file lists every built-in; an engine builds those its composition root imported.
+    const entries = readConfigFiles(this.files)
+      .filter((e) => e.kind !== 'builtin' || e.file.origin !== 'package' || this.builtins.has(e.builtin));
     const built = await Promise.allSettled(entries.map((entry) => this.build(entry)));
     const loaded = built.flatMap((b) => (b.status === 'fulfilled' ? [b.value] : []));
     const failed = built.find((b): b is PromiseRejectedResult => b.status === 'rejected');
     if (failed) {
       await Promise.allSettled(loaded.map((r) => r.adapter.close?.()));
-      await this.closeShared();
+      await this.builtins.dispose();
       throw failed.reason;
     }
     this.loaded = loaded;
     return this;
   }
 
-  private async build(entry: PluginEntry): Promise<LoadedRuntime> {
+  private async build(entry: AdapterEntry): Promise<LoadedRuntime> {
     const deadlineMs = timeoutFrom(entry.callDeadlineMs, this.env, CALL_DEADLINE_ENV, DEFAULT_CALL_DEADLINE_MS);
     let adapter: ContainerRuntime;
     let guard: ConstructorParameters<typeof GuardedRuntime>[2] = { deadlineMs };
     if (entry.kind === 'builtin') {
-      adapter = await this.initBuiltin(entry);
+      adapter = this.builtins.build(entry);
     } else if (entry.kind === 'module') {
       guard = { deadlineMs, contain: true, timeoutCode: 'E_PLUGIN_TIMEOUT' };
       const importMs = timeoutFrom(entry.importTimeoutMs, this.env, IMPORT_TIMEOUT_ENV, DEFAULT_IMPORT_TIMEOUT_MS);
@@ -173,12 +173,7 @@ export class Engine {
   /** Closes every adapter, then the parts they shared (a gRPC channel would keep the process alive). */
   async close(): Promise<void> {
     await Promise.allSettled(this.loaded.map((r) => r.adapter.close()));
-    await this.closeShared();
-  }
-
-  private async closeShared(): Promise<void> {
-    const parts = await Promise.allSettled([...this.shared.values()]);
-    await Promise.allSettled(parts.map((p) => p.status === 'fulfilled' && (p.value as { close?: () => unknown })?.close?.()));
+    await this.builtins.dispose();
   }
 
   /**
@@ -198,51 +193,5 @@ export class Engine {
         return { runtime: r.name, error: toScopeError(err) };
       }
     }));
-  }
-
-  private async initBuiltin(entry: PluginEntry & { kind: 'builtin' }): Promise<ContainerRuntime> {
-    const reg = this.registry.get(`runtime.${entry.builtin}`);
-    if (!reg) {
-      throw configError(entry.file, entry.index, entry.name,
-        `no built-in runtime "${entry.builtin}"; built-ins are: ${this.registry.ids('runtime').join(', ')}`);
-    }
-    try {
-      return await this.initPart(reg.type + '.' + reg.id, entry.name, entry.options, [keyOf(reg)]) as ContainerRuntime;
-    } catch (err) {
-      // An adapter refusing its options knows which option, not which file and entry: say those too.
-      const e = toScopeError(err);
-      if (e.code === 'E_PLUGIN_CONFIG' && e.details?.file === undefined) throw configError(entry.file, entry.index, entry.name, e.message, e);
-      throw e;
-    }
-  }
-
-  /** Initialises a registration and, first, what it requires; shared parts (clients) once per engine. */
-  private async initPart(key: string, name: string, options: Record<string, unknown>, chain: string[]): Promise<unknown> {
-    const reg = this.registry.get(key);
-    if (!reg) throw new ScopeError('E_INTERNAL', `${chain.join(' -> ')} requires ${key}, which is not registered`);
-    const child = this.di.createChildContainer();
-    const ctx: InitContext = {
-      name,
-      options,
-      container: child,
-      get: <T>(dep: string): Promise<T> => {
-        if (!(reg.requires ?? []).includes(dep)) {
-          throw new ScopeError('E_INTERNAL', `${key} asked for ${dep} without listing it in "requires"`);
-        }
-        if (chain.includes(dep)) throw new ScopeError('E_INTERNAL', `plugin dependency cycle: ${[...chain, dep].join(' -> ')}`);
-        let p = this.shared.get(dep);
-        if (!p) {
-          p = this.initPart(dep, dep, {}, [...chain, dep]);
-          this.shared.set(dep, p);
-        }
-        return p as Promise<T>;
-      },
-    };
-    for (const dep of reg.requires ?? []) await ctx.get(dep);
-    try {
-      return await reg.init(ctx);
-    } catch (err) {
-      throw toScopeError(err, `initialising ${key}`);
-    }
   }
 }

@@ -4,9 +4,9 @@
  * (a dead daemon or a stuck third-party module must not hang the CLI), whatever it throws becomes a
  * ScopeError that says what was being done, and the containers it returns carry its name.
  */
-import { ScopeError, toScopeError, type ErrorCode } from './errors';
-import { HandleScope } from './plugins/handle-scope';
-import { DEFAULT_CALL_DEADLINE_MS } from './plugins/timeouts';
+import { ScopeError, toScopeError, type ErrorCode } from '../base/errors';
+import { HandleScope } from './modules/handle-scope';
+import { DEFAULT_CALL_DEADLINE_MS } from './config/timeouts';
 import type { Container, ContainerRuntime, ProbeResult } from './runtime';
 
 /** Names and IDs every runtime accepts; anything else (slashes, '?', spaces) could be misread by an API path. */

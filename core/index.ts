@@ -1,40 +1,60 @@
 /**
- * scope-engine as a library: `const engine = await createEngine(); await engine.resolve('docker', 'web')`.
+ * scope-engine as a library. The library registers no adapter itself: import the ones you want
+ * (they register on import, as Go drivers do), then build an engine:
+ *
+ *   import 'scope-engine/adapters/docker';
+ *   import { createEngine } from 'scope-engine';
+ *   const engine = await createEngine();
+ *   await engine.resolve('docker', 'web');
  */
 import 'reflect-metadata';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import './builtins';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import { Builtins } from './builtins';
+import { ConfigFiles, configFilesFor } from './config/files';
 import { Engine } from './engine';
-import { DIContainer, Env } from './env';
-import { PluginFiles, pluginFilesFor } from './plugins/files';
 import { builtinRegistry, Registry } from './registry';
+import { Caller, Clock, Env, HostRoot, Options, processDefaults, Spawn } from './tokens';
 
-export * from './errors';
+export * from '../base/errors';
 export * from './runtime';
+export * from './flows';
 export { Engine, AUTO, ALL, type LoadedRuntime, type RuntimeStatus } from './engine';
-export { register, builtinRegistry, Registry, type Registration, type InitContext } from './registry';
-export { Env, DIContainer } from './env';
-export { PluginFiles, pluginFilesFor } from './plugins/files';
-export type { PluginFile } from './plugins/config';
+export { register, builtinRegistry, Registry, type Builtin, type OptionSpec } from './registry';
+export { Caller, Clock, Env, HostRoot, Options, Spawn } from './tokens';
+export { ConfigFiles, configFilesFor } from './config/files';
+export type { ConfigFile } from './config/entries';
 
 export interface EngineOptions {
   /** Extra plugins files, as with --plugins. */
   plugins?: string[];
   /** The environment to read instead of process.env. */
   env?: Env;
-  /** A container to build in; its registrations override the defaults (tests swap parts here). */
+  /** Built-ins' option values that win over plugins.json, as the CLI's --namespace and --lxcpath do. */
+  options?: Options;
+  /** A container to build in; what is registered there wins over the defaults (tests swap parts here). */
   parent?: DependencyContainer;
 }
 
-/** A child DI container holding the engine's defaults; anything already registered in `parent` wins. */
+/**
+ * The engine's DI container: a child of `parent` holding a default for every token the parent
+ * does not register. This is the one place where defaults are chosen.
+ */
 export function engineContainer(opts: EngineOptions = {}): DependencyContainer {
   const parent = opts.parent ?? rootContainer;
   const c = parent.createChildContainer();
-  const env = opts.env ?? (parent.isRegistered(Env, true) ? parent.resolve<Env>(Env) : process.env);
-  c.register(DIContainer, { useValue: c });
-  if (!parent.isRegistered(Env, true)) c.register(Env, { useValue: env });
-  if (!parent.isRegistered(Registry, true)) c.register(Registry, { useValue: builtinRegistry });
-  if (!parent.isRegistered(PluginFiles, true)) c.register(PluginFiles, { useValue: pluginFilesFor(env, opts.plugins) });
+  const missing = (token: symbol | Function) => !parent.isRegistered(token as symbol, true);
+  if (opts.env || missing(Env)) c.register(Env, { useValue: opts.env ?? processDefaults.env() });
+  if (missing(Caller)) c.register(Caller, { useValue: processDefaults.caller() });
+  if (missing(Spawn)) c.register(Spawn, { useValue: processDefaults.spawn });
+  if (missing(Clock)) c.register(Clock, { useValue: processDefaults.clock });
+  if (missing(HostRoot)) c.register(HostRoot, { useValue: processDefaults.hostRoot });
+  if (missing(Registry)) c.register(Registry, { useValue: builtinRegistry });
+  if (missing(ConfigFiles)) c.register(ConfigFiles, { useFactory: (d) => configFilesFor(d.resolve<Env>(Env), opts.plugins) });
+  // A client (containerd's) is one per engine, shared by the runtimes that take it.
+  for (const client of c.resolve(Registry).all('client')) if (missing(client.make)) c.registerSingleton(client.make);
+  c.register(Builtins, {
+    useFactory: instanceCachingFactory((d) => new Builtins(d, d.resolve(Registry), opts.options ?? {})),
+  });
   return c;
 }
 

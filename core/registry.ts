@@ -1,65 +1,79 @@
 /**
- * Registration the way Go programs register plugins (containerd's plugin.Register, database/sql's
- * sql.Register): each built-in adapter's module calls `register()` when it is imported, saying what
- * it is, what it needs and how to build it; the engine initialises what plugins.json asks for.
+ * Built-in adapters register the way Go programs register drivers (database/sql's sql.Register,
+ * containerd's plugin.Register): each adapter's module calls `register()` when it is imported, and
+ * the composition root (the CLI, a library user) decides which modules to import. The engine then
+ * builds, through tsyringe, the built-ins plugins.json asks for.
  */
-import type { DependencyContainer } from 'tsyringe';
-import { ScopeError } from './errors';
+import { ScopeError } from '../base/errors';
+import type { ContainerRuntime } from './runtime';
 
-/** Kinds of registered parts. A runtime is what `--runtime` names; a client is shared by runtimes. */
-export type PluginType = 'runtime' | 'client';
+/** A class tsyringe can build: its parameters are injected. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any constructor, whatever it takes
+export type Class<T> = new (...args: any[]) => T;
 
-/** What a registration's init function is handed. */
-export interface InitContext {
-  /** The plugins.json entry's name (for a runtime, what `--runtime` takes). */
-  readonly name: string;
-  /** The entry's "options" object, as written there. */
-  readonly options: Readonly<Record<string, unknown>>;
-  /** A child DI container of the engine's: resolve services here, register overrides in tests. */
-  readonly container: DependencyContainer;
-  /** A required part ("client.containerd"), initialised once per engine and shared. */
-  get<T>(key: string): Promise<T>;
+/** An option a built-in takes in plugins.json, and as a command-line flag when `flag` is set. */
+export interface OptionSpec {
+  /** The key under "options" in plugins.json, e.g. "namespace". */
+  name: string;
+  /** The flag that sets it for every built-in declaring it, as commander spells it: "--namespace <ns>". */
+  flag?: string;
+  help: string;
 }
 
-export interface Registration<T = unknown> {
-  type: PluginType;
+export interface Builtin {
+  /** A runtime is what `--runtime` names; a client is one connection shared by runtimes (containerd's). */
+  kind: 'runtime' | 'client';
   id: string;
-  /** Keys ("type.id") of the parts that must be initialised first. */
-  requires?: string[];
   /** One line for `scope-engine runtimes --json` and error messages. */
   description?: string;
-  init(ctx: InitContext): T | Promise<T>;
+  /**
+   * The class the engine builds. Its constructor takes by injection what it needs: `Options`, `Env`,
+   * `Caller`, `Spawn`, `HostRoot` (core/tokens.ts) and, for a runtime, any client class by its type.
+   * A client is built once per engine and ended with its `dispose()`.
+   */
+  make: Class<ContainerRuntime> | Class<unknown>;
+  options?: OptionSpec[];
 }
 
-export const keyOf = (r: Pick<Registration, 'type' | 'id'>): string => `${r.type}.${r.id}`;
-
 export class Registry {
-  private readonly entries = new Map<string, Registration>();
+  private readonly entries = new Map<string, Builtin>();
 
-  /** Adds a registration; refuses a second one with the same type and id. Returns an unregister handle. */
-  register(reg: Registration): () => void {
-    const key = keyOf(reg);
-    if (this.entries.has(key)) throw new ScopeError('E_INTERNAL', `plugin ${key} is registered twice`);
-    this.entries.set(key, reg);
+  /** Adds a built-in; refuses a second one of the same kind and id. Returns an unregister handle. */
+  register(b: Builtin): () => void {
+    const key = `${b.kind}.${b.id}`;
+    if (this.entries.has(key)) throw new ScopeError('E_INTERNAL', `built-in ${key} is registered twice`);
+    this.entries.set(key, b);
     return () => {
-      if (this.entries.get(key) === reg) this.entries.delete(key);
+      if (this.entries.get(key) === b) this.entries.delete(key);
     };
   }
 
-  get(key: string): Registration | undefined {
-    return this.entries.get(key);
+  get(kind: Builtin['kind'], id: string): Builtin | undefined {
+    return this.entries.get(`${kind}.${id}`);
   }
 
-  /** Registered ids of one type, sorted, for messages that list what exists. */
-  ids(type: PluginType): string[] {
-    return [...this.entries.values()].filter((r) => r.type === type).map((r) => r.id).sort();
+  /** Every built-in of one kind, sorted by id. */
+  all(kind: Builtin['kind']): Builtin[] {
+    return [...this.entries.values()].filter((b) => b.kind === kind).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Ids of one kind, for messages that list what exists. */
+  ids(kind: Builtin['kind']): string[] {
+    return this.all(kind).map((b) => b.id);
+  }
+
+  /** The options the runtimes declare with a flag, each flag once (ctr and nerdctl share --namespace). */
+  flags(): OptionSpec[] {
+    const seen = new Map<string, OptionSpec>();
+    for (const b of this.all('runtime')) for (const o of b.options ?? []) if (o.flag && !seen.has(o.name)) seen.set(o.name, o);
+    return [...seen.values()];
   }
 }
 
-/** The process-wide registry built-in adapters register into on import. */
+/** The process-wide registry the built-in adapters' modules register into when imported. */
 export const builtinRegistry = new Registry();
 
-/** What built-in modules call at import time, like a Go package's init(). */
-export function register<T>(reg: Registration<T>): () => void {
-  return builtinRegistry.register(reg as Registration);
+/** What a built-in adapter's module calls at import time, like a Go package's init(). */
+export function register(b: Builtin): () => void {
+  return builtinRegistry.register(b);
 }

@@ -3,7 +3,7 @@
  * Shared types stay in this one small file so that an adapter author reads one page.
  */
 import { stat } from 'node:fs/promises';
-import { ScopeError } from './errors';
+import { ScopeError } from '../base/errors';
 
 /** The container states adapters report, normalised from each runtime's own words. */
 export type ContainerState = 'running' | 'paused' | 'created' | 'stopped' | 'restarting' | 'unknown';

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { ScopeError, type ErrorCode } from '../core/errors';
+import { ScopeError, type ErrorCode } from '../base/errors';
 import { execHelperPath, native } from './index';
 import { profileOfSpec } from './seccomp-profile';
 import { NAMESPACES, type Namespace, type Target } from './target';

@@ -8,10 +8,10 @@
  * fsuid 0 when the container's root is not host root, because a filesystem mounted inside a user
  * namespace (a tmpfs /dev/shm, say) refuses to create files owned by IDs unmapped there (EOVERFLOW).
  */
-import { ScopeError } from '../core/errors';
+import { ScopeError } from '../base/errors';
 import type { FileOpRequest, NativeStat } from './binding';
 import { fileOpInUserns } from './fs-helper';
-import type { IdMap } from './idmap';
+import type { IdMap } from '../base/idmap';
 import { native } from './index';
 import type { Target } from './target';
 

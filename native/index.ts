@@ -4,8 +4,8 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { ScopeError } from '../core/errors';
-import { PACKAGE_ROOT } from '../core/paths';
+import { ScopeError } from '../base/errors';
+import { PACKAGE_ROOT } from '../base/paths';
 import type { Binding } from './binding';
 
 const CANDIDATE_DIRS = [

@@ -6,7 +6,7 @@
  * carries an HTTP-like status, 206 while more frames follow.
  */
 import { randomInt } from 'node:crypto';
-import { ScopeError } from '../core/errors';
+import { ScopeError } from '../base/errors';
 import { actingAs } from './files';
 import { mqInUserns } from './fs-helper';
 import { native } from './index';

@@ -6,7 +6,7 @@
  * can be read, and scope-exec takes a profile only for a target under exactly one filter.
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
-import { ScopeError } from '../core/errors';
+import { ScopeError } from '../base/errors';
 
 /** Larger than any runtime's default profile (docker's is about 30 KiB) by far. */
 const SPEC_MAX_BYTES = 4 << 20;

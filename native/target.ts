@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { ScopeError } from '../core/errors';
-import { IdMap } from './idmap';
+import { ScopeError } from '../base/errors';
+import { IdMap } from '../base/idmap';
 import { native } from './index';
 
 export const NAMESPACES = ['mnt', 'pid', 'ipc', 'uts', 'net', 'cgroup', 'user', 'time'] as const;

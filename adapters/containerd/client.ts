@@ -5,10 +5,12 @@
  */
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { ScopeError } from '../../core/errors';
-import { PACKAGE_ROOT } from '../../core/paths';
-import { DEFAULT_DAEMON_TIMEOUT_MS } from '../../core/plugins/timeouts';
+import { inject, injectable } from 'tsyringe';
+import { ScopeError } from '../../base/errors';
+import { PACKAGE_ROOT } from '../../base/paths';
 import { socketProblem, type ProbeResult } from '../../core/runtime';
+import { Env } from '../../core/tokens';
+import { daemonTimeoutMs } from '../options';
 
 export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
 const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'containerd', 'proto');
@@ -32,15 +34,23 @@ export interface ContainerdProcess {
 type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
 type Service = Record<string, Unary> & grpc.Client;
 
+@injectable()
 export class ContainerdClient {
   private services?: { containers: Service; tasks: Service; namespaces: Service; version: Service };
   private grpcModule?: typeof grpc;
 
+  readonly address: string;
+  /** How long one call may take before containerd counts as not answering. */
+  readonly deadlineMs: number;
+
   /**
-   * `address`: a socket path or unix:// URL (CONTAINERD_ADDRESS, default /run/containerd/containerd.sock);
-   * `deadlineMs`: how long one call may take before containerd counts as not answering.
+   * Shared by ctr and nerdctl, so built without an entry's options: the address is CONTAINERD_ADDRESS
+   * (default /run/containerd/containerd.sock), the deadline the environment's.
    */
-  constructor(readonly address: string, readonly deadlineMs = DEFAULT_DAEMON_TIMEOUT_MS) {}
+  constructor(@inject(Env) env: Env) {
+    this.address = env.CONTAINERD_ADDRESS || DEFAULT_CONTAINERD_ADDRESS;
+    this.deadlineMs = daemonTimeoutMs({}, env);
+  }
 
   get socketPath(): string {
     return this.address.replace(/^unix:\/\//, '');
@@ -80,7 +90,8 @@ export class ContainerdClient {
     return (await this.call<{ namespaces: { name: string }[] }>('namespaces', 'List', '', {})).namespaces.map((n) => n.name);
   }
 
-  close(): void {
+  /** Called by the engine's DI container when the engine closes (the client is the engine's, not one adapter's). */
+  dispose(): void {
     if (!this.services) return;
     for (const s of Object.values(this.services)) s.close();
     this.services = undefined;
@@ -135,6 +146,3 @@ export class ContainerdClient {
   }
 }
 
-export function containerdAddress(env: Readonly<Record<string, string | undefined>>): string {
-  return env.CONTAINERD_ADDRESS || DEFAULT_CONTAINERD_ADDRESS;
-}

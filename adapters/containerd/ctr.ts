@@ -2,13 +2,20 @@
  * The ctr adapter: containerd's containers as `ctr` shows them, named by their IDs, in one
  * namespace (`default` unless plugins.json, CONTAINERD_NAMESPACE or --namespace say otherwise).
  */
-import { ScopeError } from '../../core/errors';
+import { ScopeError } from '../../base/errors';
 import type { Container, ContainerRuntime } from '../../core/runtime';
-import type { ContainerdContainer } from './client';
+import { inject, injectable } from 'tsyringe';
+import { Env, Options } from '../../core/tokens';
+import { ContainerdClient, type ContainerdContainer } from './client';
 import { ContainerdRuntime } from './runtime-base';
 
+@injectable()
 export class CtrRuntime extends ContainerdRuntime implements ContainerRuntime {
   readonly name = 'ctr';
+
+  constructor(@inject(ContainerdClient) client: ContainerdClient, @inject(Options) options: Options, @inject(Env) env: Env) {
+    super(client, options, env);
+  }
 
   list(): Promise<Container[]> {
     return this.listWith([]);

@@ -1,36 +1,33 @@
-import { Env } from '../../core/env';
+// containerd's two adapters and the gRPC client they share.
 import { register } from '../../core/registry';
-import { daemonTimeoutMs } from '../options';
-import { ContainerdClient, containerdAddress } from './client';
+import { ContainerdClient } from './client';
 import { CtrRuntime } from './ctr';
 import { NerdctlRuntime } from './nerdctl';
-import { namespaceFor } from './runtime-base';
 
-const CLIENT = 'client.containerd';
+const NAMESPACE = {
+  name: 'namespace', flag: '--namespace <ns>',
+  help: 'containerd namespace for the ctr and nerdctl adapters (default: $CONTAINERD_NAMESPACE or "default")',
+};
 
 register({
-  type: 'client',
+  kind: 'client',
   id: 'containerd',
   description: 'gRPC client of containerd (CONTAINERD_ADDRESS, default /run/containerd/containerd.sock)',
-  // Shared by ctr and nerdctl, so initialised without an entry's options: its timeout is the environment's.
-  init: (ctx) => {
-    const env = ctx.container.resolve<Env>(Env);
-    return new ContainerdClient(containerdAddress(env), daemonTimeoutMs({}, env));
-  },
+  make: ContainerdClient,
 });
 
 register({
-  type: 'runtime',
+  kind: 'runtime',
   id: 'ctr',
-  requires: [CLIENT],
   description: 'containerd containers by ID, in one namespace (default "default")',
-  init: async (ctx) => new CtrRuntime(await ctx.get<ContainerdClient>(CLIENT), namespaceFor(ctx.options, ctx.container.resolve<Env>(Env))),
+  make: CtrRuntime,
+  options: [NAMESPACE],
 });
 
 register({
-  type: 'runtime',
+  kind: 'runtime',
   id: 'nerdctl',
-  requires: [CLIENT],
   description: 'containers nerdctl made, by their nerdctl/name label or ID prefix, through containerd',
-  init: async (ctx) => new NerdctlRuntime(await ctx.get<ContainerdClient>(CLIENT), namespaceFor(ctx.options, ctx.container.resolve<Env>(Env))),
+  make: NerdctlRuntime,
+  options: [NAMESPACE],
 });

@@ -3,15 +3,22 @@
  * resolves a reference: the `nerdctl/name` label equal to it, or an ID starting with it
  * (containerwalker's two filters, which containerd ORs). More than one match is ambiguous.
  */
-import { ScopeError } from '../../core/errors';
+import { ScopeError } from '../../base/errors';
 import type { Container, ContainerRuntime } from '../../core/runtime';
-import type { ContainerdContainer } from './client';
+import { inject, injectable } from 'tsyringe';
+import { Env, Options } from '../../core/tokens';
+import { ContainerdClient, type ContainerdContainer } from './client';
 import { ContainerdRuntime } from './runtime-base';
 
 export const NAME_LABEL = 'nerdctl/name';
 
+@injectable()
 export class NerdctlRuntime extends ContainerdRuntime implements ContainerRuntime {
   readonly name = 'nerdctl';
+
+  constructor(@inject(ContainerdClient) client: ContainerdClient, @inject(Options) options: Options, @inject(Env) env: Env) {
+    super(client, options, env);
+  }
 
   /** Only what nerdctl made: containers with a name label. */
   list(): Promise<Container[]> {

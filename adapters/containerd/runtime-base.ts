@@ -2,14 +2,20 @@
  * What the ctr and nerdctl adapters share: a namespace, the client, and turning a containerd
  * container and its task into a Container.
  */
-import { ScopeError } from '../../core/errors';
+import { ScopeError } from '../../base/errors';
 import { requireRunning, type Container, type ContainerState, type ProbeResult } from '../../core/runtime';
+import type { Env, Options } from '../../core/tokens';
 import type { ContainerdClient, ContainerdContainer, ContainerdProcess, TaskStatus } from './client';
 
 export abstract class ContainerdRuntime {
   abstract readonly name: string;
 
-  constructor(protected readonly client: ContainerdClient, readonly namespace: string) {}
+  readonly namespace: string;
+
+  /** The namespace: the entry's "namespace" option (or --namespace), else CONTAINERD_NAMESPACE, else "default". */
+  constructor(protected readonly client: ContainerdClient, options: Options, env: Env) {
+    this.namespace = (typeof options.namespace === 'string' && options.namespace) || env.CONTAINERD_NAMESPACE || 'default';
+  }
 
   async probe(): Promise<ProbeResult> {
     const p = await this.client.probe();
@@ -50,9 +56,6 @@ export abstract class ContainerdRuntime {
 
   protected abstract displayName(c: ContainerdContainer): string;
 
-  async close(): Promise<void> {
-    // The client is shared with the other containerd adapter; the engine closes it once.
-  }
 }
 
 function mapStatus(s: TaskStatus): ContainerState {
@@ -63,9 +66,4 @@ function mapStatus(s: TaskStatus): ContainerState {
     case 'STOPPED': return 'stopped';
     default: return 'unknown';
   }
-}
-
-/** The namespace an adapter works in: its plugins.json option, else CONTAINERD_NAMESPACE, else "default". */
-export function namespaceFor(options: Readonly<Record<string, unknown>>, env: Readonly<Record<string, string | undefined>>): string {
-  return (typeof options.namespace === 'string' && options.namespace) || env.CONTAINERD_NAMESPACE || 'default';
 }

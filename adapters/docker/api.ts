@@ -3,7 +3,7 @@
  * mapped onto Container, and its errors mapped onto scope-engine's codes. podman reuses this client.
  */
 import type Dockerode from 'dockerode';
-import { ScopeError } from '../../core/errors';
+import { ScopeError } from '../../base/errors';
 import { socketProblem, type Container, type ContainerState, type IdMapping, type ProbeResult } from '../../core/runtime';
 import type { Endpoint } from './endpoint';
 

@@ -2,11 +2,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { Env } from '../../core/env';
 import { requireRunning, type Container, type ContainerRuntime, type ProbeResult } from '../../core/runtime';
-import { PluginOptions } from '../options';
-import { DockerApiClient } from './api';
+import { Caller, Env, Options } from '../../core/tokens';
 import { daemonTimeoutMs } from '../options';
+import { DockerApiClient } from './api';
 import { chooseEndpoint } from './endpoint';
 import { hostPid, specPath } from './rootless';
 
@@ -17,9 +16,9 @@ export class DockerRuntime implements ContainerRuntime {
   readonly name = 'docker';
   private readonly client: DockerApiClient;
 
-  constructor(@inject(Env) env: Env, @inject(PluginOptions) options: PluginOptions) {
+  constructor(@inject(Options) options: Options, @inject(Env) env: Env, @inject(Caller) caller: Caller) {
     // An explicit "host" option in plugins.json wins over the environment, as `docker -H` does.
-    const endpoint = chooseEndpoint(options.host, env, 'DOCKER_HOST', () => `unix://${defaultSocket(env)}`);
+    const endpoint = chooseEndpoint(options.host, env, 'DOCKER_HOST', () => `unix://${defaultSocket(env, caller.uid)}`);
     this.client = new DockerApiClient(endpoint, 'docker', daemonTimeoutMs(options, env));
   }
 
@@ -46,8 +45,8 @@ export class DockerRuntime implements ContainerRuntime {
 }
 
 /** The system daemon's socket for root; for a user, that user's rootless daemon's when it runs, as its setup tool points DOCKER_HOST. */
-function defaultSocket(env: Env): string {
-  if (process.geteuid?.() === 0) return DEFAULT_DOCKER_SOCKET;
-  const own = join(env.XDG_RUNTIME_DIR || `/run/user/${process.geteuid?.()}`, 'docker.sock');
+function defaultSocket(env: Env, uid: number): string {
+  if (uid === 0) return DEFAULT_DOCKER_SOCKET;
+  const own = join(env.XDG_RUNTIME_DIR || `/run/user/${uid}`, 'docker.sock');
   return existsSync(own) ? own : DEFAULT_DOCKER_SOCKET;
 }

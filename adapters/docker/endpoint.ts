@@ -1,6 +1,6 @@
 /** Where the Docker-API daemon listens: DOCKER_HOST (or an adapter option) parsed for dockerode. */
-import type { Env } from '../../core/env';
-import { ScopeError } from '../../core/errors';
+import type { Env } from '../../core/tokens';
+import { ScopeError } from '../../base/errors';
 
 export interface Endpoint {
   /** As the user wrote it, for messages: "unix:///var/run/docker.sock". */

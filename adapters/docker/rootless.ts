@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ScopeError } from '../../core/errors';
+import { ScopeError } from '../../base/errors';
 
 /** Where the daemon behind `socketPath` keeps a container's OCI spec, if it is there. */
 export function specPath(socketPath: string, id: string): string | undefined {

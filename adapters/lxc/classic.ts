@@ -4,15 +4,15 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Env } from '../../core/env';
-import { ScopeError } from '../../core/errors';
-import { runTool, type ToolError } from '../../core/tool';
+import { ScopeError } from '../../base/errors';
+import type { ToolError } from '../../base/tool';
+import type { Env, Spawn } from '../../core/tokens';
 
 export const DEFAULT_LXCPATH = '/var/lib/lxc';
 
 /** LXC's own default: the system path for root, the user's data directory for anyone else (unprivileged containers). */
-export function defaultLxcpath(env: Env): string {
-  if (process.geteuid?.() === 0) return DEFAULT_LXCPATH;
+export function defaultLxcpath(env: Env, uid: number): string {
+  if (uid === 0) return DEFAULT_LXCPATH;
   return join(env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share'), 'lxc');
 }
 export interface ClassicContainer {
@@ -23,8 +23,8 @@ export interface ClassicContainer {
 }
 
 export class ClassicLxc {
-  /** `env` is the environment the tools run in (their PATH): the engine's, or a test's. */
-  constructor(readonly lxcpath: string, private readonly env?: Env) {}
+  /** `env` is the environment the tools run in (their PATH). */
+  constructor(readonly lxcpath: string, private readonly env: Env, private readonly spawn: Spawn) {}
 
   async version(): Promise<string> {
     return (await this.run('lxc-info', ['--version'])).trim();
@@ -53,6 +53,6 @@ export class ClassicLxc {
   }
 
   private run(cmd: string, args: string[]): Promise<string> {
-    return runTool(cmd, args, { env: this.env, installHint: 'apt-get install lxc' });
+    return this.spawn(cmd, args, { env: this.env, installHint: 'apt-get install lxc' });
   }
 }

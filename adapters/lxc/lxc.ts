@@ -3,18 +3,32 @@
  * LXC containers through liblxc's tools (for classic containers, or when no LXD/Incus answers).
  * LXC has no IDs: a container's ID is its name. A virtual machine is refused: its PID is QEMU's.
  */
-import { ScopeError } from '../../core/errors';
+import { inject, injectable } from 'tsyringe';
+import { ScopeError } from '../../base/errors';
 import { requireRunning, type Container, type ContainerRuntime, type ContainerState, type IdMapping, type ProbeResult } from '../../core/runtime';
-import { ClassicLxc, type ClassicContainer } from './classic';
+import { Caller, Env, HostRoot, Options, Spawn } from '../../core/tokens';
+import { daemonTimeoutMs } from '../options';
+import { ClassicLxc, defaultLxcpath, type ClassicContainer } from './classic';
 import { LxdClient, type LxdInstance } from './lxd-client';
 
 /** The label saying which kind of LXC a container belongs to. */
 export const KIND_LABEL = 'scope-engine/lxc-kind';
 
+@injectable()
 export class LxcRuntime implements ContainerRuntime {
   readonly name = 'lxc';
+  /** The LXD or Incus daemon whose socket exists, if any. */
+  private readonly lxd?: LxdClient;
+  private readonly classic: ClassicLxc;
 
-  constructor(private readonly lxd: LxdClient | undefined, private readonly classic: ClassicLxc) {}
+  /** Options: "project" (LXD's), "lxcpath" (classic LXC's, also --lxcpath), "timeoutMs". */
+  constructor(@inject(Options) options: Options, @inject(Env) env: Env, @inject(Caller) caller: Caller, @inject(Spawn) spawn: Spawn,
+    @inject(HostRoot) hostRoot: HostRoot) {
+    const project = typeof options.project === 'string' ? options.project : undefined;
+    this.lxd = LxdClient.find(env, hostRoot, project, daemonTimeoutMs(options, env));
+    const lxcpath = (typeof options.lxcpath === 'string' && options.lxcpath) || defaultLxcpath(env, caller.uid);
+    this.classic = new ClassicLxc(lxcpath, env, spawn);
+  }
 
   async probe(): Promise<ProbeResult> {
     const [server, tools] = await Promise.allSettled([this.lxdServer(), this.classic.version()]);

@@ -2,12 +2,13 @@
  * podman through its command, for when no API socket is listening: `podman container inspect`
  * prints the same libpod JSON the API serves. execFile, never a shell: the reference is an argument.
  */
+import type { ToolError } from '../../base/tool';
 import type { Container } from '../../core/runtime';
-import { runTool, type ToolError } from '../../core/tool';
+import type { Env, Spawn } from '../../core/tokens';
 import { ambiguous, isAmbiguityMessage, notFound, toContainer, type InspectAnswer } from '../docker/api';
 
 export class PodmanCli {
-  constructor(private readonly command = 'podman') {}
+  constructor(private readonly env: Env, private readonly spawn: Spawn, private readonly command = 'podman') {}
 
   async version(): Promise<string> {
     return (await this.run(['version', '--format', '{{.Client.Version}}'])).trim();
@@ -42,7 +43,7 @@ export class PodmanCli {
   private run(args: string[]): Promise<string> {
     // Without these the command works on the local storage itself, which is the point of falling back:
     // with them it would try the same unreachable service.
-    const { CONTAINER_HOST, CONTAINER_CONNECTION, ...env } = process.env;
-    return runTool(this.command, args, { env });
+    const { CONTAINER_HOST, CONTAINER_CONNECTION, ...env } = this.env;
+    return this.spawn(this.command, args, { env });
   }
 }

@@ -1,10 +1,9 @@
 import { register } from '../../core/registry';
-import { injectedInit } from '../options';
 import { PodmanRuntime } from './podman';
 
 register({
-  type: 'runtime',
+  kind: 'runtime',
   id: 'podman',
   description: 'podman through its API socket (CONTAINER_HOST, /run/podman/podman.sock), or its command when no socket listens',
-  init: injectedInit(PodmanRuntime),
+  make: PodmanRuntime,
 });

@@ -6,11 +6,11 @@
  */
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { Env } from '../../core/env';
-import { ScopeError } from '../../core/errors';
+import { ScopeError } from '../../base/errors';
 import { requireRunning, type Container, type ContainerRuntime, type ProbeResult } from '../../core/runtime';
+import { Caller, Env, HostRoot, Options, Spawn } from '../../core/tokens';
 import { chooseEndpoint } from '../docker/endpoint';
-import { daemonTimeoutMs, PluginOptions } from '../options';
+import { daemonTimeoutMs } from '../options';
 import { PodmanCli } from './cli';
 import { PodmanService } from './service';
 import { theirs, userServices, type UserService } from './users';
@@ -21,17 +21,19 @@ export const ROOTFUL_PODMAN_SOCKET = '/run/podman/podman.sock';
 export class PodmanRuntime implements ContainerRuntime {
   readonly name = 'podman';
   private readonly own: PodmanService;
-  private readonly cli = new PodmanCli();
+  private readonly cli: PodmanCli;
   private readonly users: () => UserService[];
   private useApi?: Promise<boolean>;
 
-  constructor(@inject(Env) env: Env, @inject(PluginOptions) options: PluginOptions) {
-    const endpoint = chooseEndpoint(options.host, env, 'CONTAINER_HOST', () => defaultAddress(env));
+  constructor(@inject(Options) options: Options, @inject(Env) env: Env, @inject(Caller) caller: Caller,
+    @inject(Spawn) spawn: Spawn, @inject(HostRoot) hostRoot: HostRoot) {
+    const endpoint = chooseEndpoint(options.host, env, 'CONTAINER_HOST', () => defaultAddress(env, caller.uid));
     const timeoutMs = daemonTimeoutMs(options, env);
     this.own = new PodmanService(endpoint, timeoutMs);
+    this.cli = new PodmanCli(env, spawn);
     // An address given names one podman; without one, root means every podman on the machine.
-    const everyone = process.geteuid?.() === 0 && options.host === undefined && !env.CONTAINER_HOST;
-    this.users = everyone ? () => userServices(timeoutMs) : () => [];
+    const everyone = caller.uid === 0 && options.host === undefined && !env.CONTAINER_HOST;
+    this.users = everyone ? () => userServices(hostRoot, timeoutMs) : () => [];
   }
 
   async probe(): Promise<ProbeResult> {
@@ -91,8 +93,8 @@ export class PodmanRuntime implements ContainerRuntime {
 }
 
 /** Without CONTAINER_HOST: the rootful socket for root and the user's own socket for anyone else. */
-function defaultAddress(env: Env): string {
-  if (process.getuid?.() === 0) return `unix://${ROOTFUL_PODMAN_SOCKET}`;
-  const runtimeDir = env.XDG_RUNTIME_DIR || `/run/user/${process.getuid?.()}`;
+function defaultAddress(env: Env, uid: number): string {
+  if (uid === 0) return `unix://${ROOTFUL_PODMAN_SOCKET}`;
+  const runtimeDir = env.XDG_RUNTIME_DIR || `/run/user/${uid}`;
   return `unix://${join(runtimeDir, 'podman', 'podman.sock')}`;
 }

@@ -5,7 +5,8 @@
  * is in a user namespace that user made (a rootless container of theirs).
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { ScopeError } from '../../core/errors';
+import { join } from 'node:path';
+import { ScopeError } from '../../base/errors';
 import type { Container } from '../../core/runtime';
 import { native } from '../../native/index';
 import { PodmanService } from './service';
@@ -17,21 +18,23 @@ export interface UserService {
   service: PodmanService;
 }
 
-const RUN_USER = '/run/user';
-
-/** The users' services whose directory and socket are owned by the user the directory is named after. */
-export function userServices(timeoutMs: number): UserService[] {
+/**
+ * The users' services whose directory and socket are owned by the user the directory is named after,
+ * under `hostRoot`'s /run/user.
+ */
+export function userServices(hostRoot: string, timeoutMs: number): UserService[] {
+  const runUser = join(hostRoot, 'run', 'user');
   let dirs: string[];
   try {
-    dirs = readdirSync(RUN_USER).filter((d) => /^[1-9]\d*$/.test(d));
+    dirs = readdirSync(runUser).filter((d) => /^[1-9]\d*$/.test(d));
   } catch {
     return [];
   }
-  const names = loginNames();
+  const names = loginNames(hostRoot);
   return dirs.flatMap((d) => {
     const uid = Number(d);
-    const socketPath = `${RUN_USER}/${d}/podman/podman.sock`;
-    const owned = [`${RUN_USER}/${d}`, `${RUN_USER}/${d}/podman`, socketPath].every((p) => ownedBy(p, uid));
+    const socketPath = `${runUser}/${d}/podman/podman.sock`;
+    const owned = [`${runUser}/${d}`, `${runUser}/${d}/podman`, socketPath].every((p) => ownedBy(p, uid));
     if (!owned || !lstatSync(socketPath).isSocket()) return [];
     return [{ uid, user: names.get(uid) ?? String(uid), service: new PodmanService({ url: `unix://${socketPath}`, socketPath }, timeoutMs) }];
   });
@@ -62,10 +65,10 @@ function ownedBy(path: string, uid: number): boolean {
   }
 }
 
-function loginNames(): Map<number, string> {
+function loginNames(hostRoot: string): Map<number, string> {
   const names = new Map<number, string>();
   try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    for (const line of readFileSync(join(hostRoot, 'etc', 'passwd'), 'utf8').split('\n')) {
       const [name, , uid] = line.split(':');
       if (name && uid && !names.has(Number(uid))) names.set(Number(uid), name);
     }

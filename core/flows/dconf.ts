@@ -6,9 +6,9 @@
  */
 import { ContainerFs } from '../../native/files';
 import type { Engine } from '../engine';
-import { ScopeError } from '../errors';
+import { ScopeError } from '../../base/errors';
 import type { Container } from '../runtime';
-import { withContainerTarget } from '../targets';
+import { withContainerTarget } from './target';
 
 export const DCONF_DIR = '/dev/shm';
 

@@ -15,9 +15,9 @@ import type { Engine } from '../engine';
 import { installPayload, type Installed, type Progress } from '../payload/install';
 import { loadPayload, substitute, type Payload } from '../payload/manifest';
 import type { Container } from '../runtime';
-import { ScopeError } from '../errors';
-import { openContainerTarget, refusePaused } from '../targets';
-import { forTerminal } from '../text';
+import { ScopeError } from '../../base/errors';
+import { openContainerTarget, refusePaused } from './target';
+import { forTerminal } from '../../base/text';
 
 export interface RunOptions {
   /** A payload directory; default the built-in scope-probe. */

@@ -7,11 +7,11 @@
 import { ContainerFs } from '../../native/files';
 import type { Target } from '../../native/target';
 import type { Engine } from '../engine';
-import { ScopeError } from '../errors';
+import { ScopeError } from '../../base/errors';
 import { checkBase, INSTALL_BASES, MARKER } from '../payload/install';
 import { loadPayload, substitute, type Payload } from '../payload/manifest';
 import type { Container } from '../runtime';
-import { openContainerTarget, openProcessInContainer, processesOf } from '../targets';
+import { openContainerTarget, openProcessInContainer, processesOf } from './target';
 import { lockHolder } from './run';
 
 export interface StopOptions {

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ContainerFs, Owner } from '../../native/files';
-import { ScopeError } from '../errors';
+import { ScopeError } from '../../base/errors';
 import { undoOnInterrupt } from '../interrupt';
 import type { Payload } from './manifest';
 

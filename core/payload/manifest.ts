@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ScopeError } from '../errors';
-import { PACKAGE_ROOT } from '../paths';
+import { ScopeError } from '../../base/errors';
+import { PACKAGE_ROOT } from '../../base/paths';
 import { schemaValidators } from '../schemas';
 
 export const BUILTIN_PAYLOAD_DIR = join(PACKAGE_ROOT, 'native', 'payload');

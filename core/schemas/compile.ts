@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import payload from '../payload/payload.schema.json';
-import plugins from '../plugins/plugins.schema.json';
+import plugins from '../config/plugins.schema.json';
 import type { SchemaValidators } from './index';
 
 const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true } });

@@ -5,7 +5,7 @@
  * of reach (rootless containerd, a socket the engine may not open). Load it with
  * `--plugins plugins/procscan/plugins.json`.
  */
-import { serve, ScopeError, type Container, type ContainerRuntime } from '../../core/sdk/index';
+import { serve, ScopeError, type Container, type ContainerRuntime } from '../../sdk/index';
 import { scanContainers } from './scan';
 
 const VERSION: string = require('../../../package.json').version;

@@ -54,7 +54,7 @@ describe('a Go plugin on hashicorp/go-plugin 1.0.1 (built by the lab)', function
 
   it('dies with an engine killed by SIGKILL (go-plugin itself would leave it running)', async () => {
     // An engine that loads the plugin, says so, and waits to be killed.
-    const library = join(CLI, '..', '..', 'index.js');
+    const library = join(CLI, '..', '..', 'core', 'index.js');
     const engine = spawn(process.execPath, ['-e', `
       require('reflect-metadata');
       require(${JSON.stringify(library)}).createEngine({ plugins: [${JSON.stringify(plugins)}], env: { ...process.env, SCOPE_ENGINE_PLUGINS: '' } })

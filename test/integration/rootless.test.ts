@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { account } from '../../core/testing/as-user';
+import { account } from '../../testing/as-user';
 import { CLI, cli, type CliResult } from '../support/cli';
 import { tempDir } from '../support/tmp';
 

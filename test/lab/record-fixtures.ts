@@ -11,14 +11,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import '../../adapters';
 import { ContainerdClient } from '../../adapters/containerd/client';
-import { CtrRuntime } from '../../adapters/containerd/ctr';
-import { NerdctlRuntime } from '../../adapters/containerd/nerdctl';
-import { DockerRuntime } from '../../adapters/docker/docker';
-import { ClassicLxc } from '../../adapters/lxc/classic';
-import { LxcRuntime } from '../../adapters/lxc/lxc';
-import { LxdClient } from '../../adapters/lxc/lxd-client';
-import { PodmanRuntime } from '../../adapters/podman/podman';
+import type { ContainerRuntime } from '../../core/runtime';
+import { buildBuiltin } from '../../testing/harness';
 import type { GrpcExchange } from '../support/grpc-replay';
 import { FIXTURES, type Exchange } from '../support/replay';
 import { toolStandIns } from '../support/tools';
@@ -86,9 +82,7 @@ function ambiguousPrefix(tool: 'docker' | 'podman'): { prefix: string; cleanup: 
 
 async function recordDockerApi(runtime: 'docker' | 'podman', real: string, container: string, stopped: string): Promise<void> {
   const proxy = await recordingProxy(real);
-  const adapter = runtime === 'docker'
-    ? new DockerRuntime({ DOCKER_HOST: `unix://${proxy.socketPath}` }, {})
-    : new PodmanRuntime({ CONTAINER_HOST: `unix://${proxy.socketPath}` }, {});
+  const adapter = buildBuiltin(runtime, {}, { env: { [runtime === 'docker' ? 'DOCKER_HOST' : 'CONTAINER_HOST']: `unix://${proxy.socketPath}` } }).adapter;
   const record = recorder(runtime, `${runtime} ${sh(runtime, ['version', '-f', '{{.Server.Version}}'])} (lab)`, proxy.take);
   const id = sh(runtime, ['inspect', '-f', '{{.Id}}', container]);
   const amb = ambiguousPrefix(runtime);
@@ -109,7 +103,7 @@ async function recordDockerApi(runtime: 'docker' | 'podman', real: string, conta
 
 async function recordLxd(): Promise<void> {
   const proxy = await recordingProxy('/var/lib/lxd/unix.socket');
-  const adapter = new LxcRuntime(new LxdClient(proxy.socketPath), new ClassicLxc('/nonexistent-lxcpath'));
+  const adapter = buildBuiltin('lxc', { lxcpath: '/nonexistent-lxcpath' }, { env: { LXD_SOCKET: proxy.socketPath } }).adapter;
   try {
     await recordLxcScenarios(adapter, 'lab-lxd', recorder('lxd', `lxd ${sh('lxd', ['--version'])} (lab)`, proxy.take));
   } finally {
@@ -121,8 +115,9 @@ async function recordLxd(): Promise<void> {
 async function recordClassicLxc(): Promise<void> {
   const tools = toolStandIns(['lxc-ls', 'lxc-info']);
   const file = join(tools.dir, 'exchanges.json');
-  const adapter = new LxcRuntime(undefined, new ClassicLxc('/var/lib/lxc',
-    { ...process.env, PATH: tools.dir, SCOPE_TOOL_RECORD: file, SCOPE_TOOL_REAL_PATH: process.env.PATH }));
+  const env = { ...process.env, PATH: tools.dir, SCOPE_TOOL_RECORD: file, SCOPE_TOOL_REAL_PATH: process.env.PATH };
+  // An empty host root: no LXD socket, so only the classic tools answer.
+  const adapter = buildBuiltin('lxc', { lxcpath: '/var/lib/lxc' }, { env, hostRoot: mkdtempSync(join(tmpdir(), 'no-lxd-')) }).adapter;
   const take = () => {
     const exchanges = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
     rmSync(file, { force: true });
@@ -136,7 +131,7 @@ async function recordClassicLxc(): Promise<void> {
 }
 
 /** The scenarios both kinds of LXC are recorded in: NAME runs, NAME-stopped is stopped. */
-async function recordLxcScenarios(adapter: LxcRuntime, name: string, record: RecordScenario): Promise<void> {
+async function recordLxcScenarios(adapter: ContainerRuntime, name: string, record: RecordScenario): Promise<void> {
   await record('probe', () => adapter.probe());
   await record('list', () => adapter.list());
   await record('resolve-name', () => adapter.resolve(name));
@@ -161,9 +156,9 @@ class RecordingClient extends ContainerdClient {
 }
 
 async function recordContainerd(): Promise<void> {
-  const client = new RecordingClient('/run/containerd/containerd.sock');
-  const ctr = new CtrRuntime(client, 'default');
-  const nerdctl = new NerdctlRuntime(client, 'default');
+  const client = new RecordingClient({ CONTAINERD_ADDRESS: '/run/containerd/containerd.sock' });
+  const [ctr, nerdctl] = ['ctr', 'nerdctl'].map((id) => buildBuiltin(id, { namespace: 'default' },
+    { register: (c) => c.register(ContainerdClient, { useValue: client }) }).adapter);
   const nerdId = sh('ctr', ['-n', 'default', 'containers', 'ls', '-q', 'labels."nerdctl/name"==lab-nerd']);
   const take = () => {
     const exchanges = client.exchanges;
@@ -181,7 +176,7 @@ async function recordContainerd(): Promise<void> {
   await record('nerdctl-resolve-name', () => nerdctl.resolve('lab-nerd'));
   await record('nerdctl-resolve-prefix', () => nerdctl.resolve(nerdId.slice(0, 8)));
   await record('nerdctl-resolve-unknown', () => nerdctl.resolve('no-such-container'));
-  client.close();
+  client.dispose();
 }
 
 const RECORDERS: Record<string, () => Promise<void>> = {

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 
-export const CLI = join(__dirname, '..', '..', 'core', 'cli', 'main.js');
+export const CLI = join(__dirname, '..', '..', 'cli', 'main.js');
 
 export interface CliResult {
   code: number;

@@ -8,7 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
-import { PACKAGE_ROOT } from '../../core/paths';
+import { PACKAGE_ROOT } from '../../base/paths';
 import { FIXTURES } from './replay';
 import { tempDir } from './tmp';
 

@@ -1,20 +1,20 @@
 import { expect } from 'chai';
-import { ContainerdClient } from '../../adapters/containerd/client';
-import { CtrRuntime } from '../../adapters/containerd/ctr';
-import { NerdctlRuntime } from '../../adapters/containerd/nerdctl';
+import type { ContainerRuntime } from '../../core/runtime';
+import { buildBuiltin } from '../../testing/harness';
 import { GrpcReplayServer, loadGrpcRecording } from '../support/grpc-replay';
 
 /** The ctr and nerdctl adapters (real grpc-js client, the project's protos) on answers recorded from containerd. */
-async function withContainerd<T>(scenario: string, fn: (ctr: CtrRuntime, nerdctl: NerdctlRuntime, answers: any[]) => Promise<T>): Promise<T> {
+async function withContainerd<T>(scenario: string, fn: (ctr: ContainerRuntime, nerdctl: ContainerRuntime, answers: any[]) => Promise<T>): Promise<T> {
   const rec = loadGrpcRecording(scenario);
   const server = await new GrpcReplayServer(rec.exchanges).start();
-  const client = new ContainerdClient(`unix://${server.socketPath}`);
+  const env = { CONTAINERD_ADDRESS: `unix://${server.socketPath}` };
+  const [ctr, nerdctl] = ['ctr', 'nerdctl'].map((id) => buildBuiltin(id, { namespace: 'default' }, { env }));
   try {
-    const result = await fn(new CtrRuntime(client, 'default'), new NerdctlRuntime(client, 'default'), rec.exchanges.map((e) => e.response));
+    const result = await fn(ctr.adapter, nerdctl.adapter, rec.exchanges.map((e) => e.response));
     expect(server.unmatched, 'calls never recorded').to.deep.equal([]);
     return result;
   } finally {
-    client.close();
+    await Promise.all([ctr.close(), nerdctl.close()]);
     await server.stop();
   }
 }

@@ -1,11 +1,15 @@
 import { expect } from 'chai';
-import { DockerRuntime } from '../../adapters/docker/docker';
-import { ScopeError } from '../../core/errors';
+import { ScopeError } from '../../base/errors';
+import type { ContainerRuntime } from '../../core/runtime';
+import { buildBuiltin } from '../../testing/harness';
 import { loadRecording, ReplayServer, withRecorded } from '../support/replay';
 
+/** The docker adapter as the engine builds it, with `env` as its whole environment. */
+const docker = (env: Record<string, string>, options = {}) => buildBuiltin('docker', options, { env }).adapter;
+
 /** The docker adapter (real dockerode) against answers recorded from the lab's dockerd. */
-function withReplay<T>(scenario: string, fn: (adapter: DockerRuntime, answers: any[]) => Promise<T>): Promise<T> {
-  return withRecorded('docker', [scenario], (socket, answers) => fn(new DockerRuntime({ DOCKER_HOST: `unix://${socket}` }, {}), answers));
+function withReplay<T>(scenario: string, fn: (adapter: ContainerRuntime, answers: any[]) => Promise<T>): Promise<T> {
+  return withRecorded('docker', [scenario], (socket, answers) => fn(docker({ DOCKER_HOST: `unix://${socket}` }), answers));
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -23,7 +27,7 @@ describe('docker adapter on recorded answers', () => {
   }));
 
   it('probe says which socket is missing', async () => {
-    const a = new DockerRuntime({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, {});
+    const a = docker({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
     expect(await a.probe()).to.deep.include({ available: false, reason: 'socket /nonexistent/docker.sock: no such file' });
   });
 
@@ -73,12 +77,12 @@ describe('docker adapter on recorded answers', () => {
     const server = await new ReplayServer([]).start();
     const path = server.socketPath;
     await server.stop();
-    const a = new DockerRuntime({}, { host: `unix://${path}` });
+    const a = docker({}, { host: `unix://${path}` });
     expect(await codeOf(a.resolve('web'))).to.equal('E_RUNTIME_UNAVAILABLE');
   });
 
   it('refuses a remote daemon address: its PIDs are not ours (only this runtime is unavailable)', async () => {
-    const a = new DockerRuntime({ DOCKER_HOST: 'ssh://user@host' }, {});
+    const a = docker({ DOCKER_HOST: 'ssh://user@host' });
     expect(await a.probe()).to.deep.include({ available: false });
     expect((await a.probe()).reason).to.contain('DOCKER_HOST="ssh://user@host" is not an address');
     expect(await codeOf(a.resolve('web'))).to.equal('E_RUNTIME_UNAVAILABLE');

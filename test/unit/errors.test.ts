@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ErrorCodes, ScopeError, toScopeError } from '../../core/errors';
+import { ErrorCodes, ScopeError, toScopeError } from '../../base/errors';
 
 describe('errors', () => {
   it('gives every code its own exit status, none of them 0', () => {

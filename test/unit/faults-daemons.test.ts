@@ -3,13 +3,8 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { ContainerdClient } from '../../adapters/containerd/client';
-import { DockerRuntime } from '../../adapters/docker/docker';
-import { ClassicLxc } from '../../adapters/lxc/classic';
-import { LxcRuntime } from '../../adapters/lxc/lxc';
-import { LxdClient } from '../../adapters/lxc/lxd-client';
-import { PodmanRuntime } from '../../adapters/podman/podman';
 import { createEngine, ScopeError } from '../../core/index';
+import { buildBuiltin } from '../../testing/harness';
 import { tempDir } from '../support/tmp';
 
 /**
@@ -46,7 +41,8 @@ async function failure(p: Promise<unknown>): Promise<{ err: ScopeError; ms: numb
 }
 
 /** Classic LXC with no tools at all (an empty PATH), so that only LXD can answer. */
-const noClassic = () => new ClassicLxc(join(scratch, 'no-lxcpath'), { PATH: join(scratch, 'no-bin') });
+const lxdOnly = (env: Record<string, string>) => buildBuiltin('lxc', { lxcpath: join(scratch, 'no-lxcpath') },
+  { env: { ...env, PATH: join(scratch, 'no-bin') } }).adapter;
 
 describe('faults: daemon addresses', () => {
   const env = { SCOPE_ENGINE_PLUGINS: '', DOCKER_HOST: 'ssh://user@elsewhere', CONTAINER_HOST: 'not a url' };
@@ -67,7 +63,7 @@ describe('faults: daemon addresses', () => {
   });
 
   it('podman with an unusable CONTAINER_HOST does not fall back to another podman', async () => {
-    const podman = new PodmanRuntime({ CONTAINER_HOST: 'ftp://x' }, {});
+    const podman = buildBuiltin('podman', {}, { env: { CONTAINER_HOST: 'ftp://x' } }).adapter;
     expect((await podman.probe()).available).to.equal(false);
     expect((await failure(podman.resolve('web'))).err.code).to.equal('E_RUNTIME_UNAVAILABLE');
   });
@@ -87,7 +83,7 @@ describe('faults: daemons that do not answer', function () {
   it('an LXD that accepts and never replies is E_RUNTIME_UNAVAILABLE within the default few seconds', async () => {
     const lxd = await silentDaemon('lxd-silent.sock');
     try {
-      const lxc = new LxcRuntime(LxdClient.find({ LXD_SOCKET: lxd.path }), noClassic());
+      const lxc = lxdOnly({ LXD_SOCKET: lxd.path });
       const { err, ms } = await failure(lxc.resolve('web'));
       expect(err.code, err.message).to.equal('E_RUNTIME_UNAVAILABLE');
       expect(ms).to.be.below(5_000);
@@ -97,7 +93,7 @@ describe('faults: daemons that do not answer', function () {
   });
 
   it('an LXD socket with nobody behind it is E_RUNTIME_UNAVAILABLE, not E_NOT_FOUND', async () => {
-    const lxc = new LxcRuntime(LxdClient.find({ LXD_SOCKET: await deadDaemon('lxd-dead.sock') }), noClassic());
+    const lxc = lxdOnly({ LXD_SOCKET: await deadDaemon('lxd-dead.sock') });
     const { err } = await failure(lxc.resolve('web'));
     expect(err.code, err.message).to.equal('E_RUNTIME_UNAVAILABLE');
   });
@@ -105,7 +101,7 @@ describe('faults: daemons that do not answer', function () {
   it('a probe of LXD that timed out is not waited for again by the resolve after it', async () => {
     const lxd = await silentDaemon('lxd-twice.sock');
     try {
-      const lxc = new LxcRuntime(LxdClient.find({ LXD_SOCKET: lxd.path, SCOPE_ENGINE_DAEMON_TIMEOUT_MS: '400' }, undefined, 400), noClassic());
+      const lxc = lxdOnly({ LXD_SOCKET: lxd.path, SCOPE_ENGINE_DAEMON_TIMEOUT_MS: '400' });
       expect((await lxc.probe()).available).to.equal(false);
       const { err, ms } = await failure(lxc.resolve('web'));
       expect([err.code, ms < 300]).to.deep.equal(['E_RUNTIME_UNAVAILABLE', true]);
@@ -144,10 +140,10 @@ describe('faults: daemons that do not answer', function () {
     const sock = await silentDaemon('default-silent.sock');
     try {
       const start = Date.now();
-      const client = new ContainerdClient(sock.path);
+      const ctr = buildBuiltin('ctr', {}, { env: { CONTAINERD_ADDRESS: sock.path } });
       const [docker, containerd] = await Promise.all([
-        new DockerRuntime({ DOCKER_HOST: `unix://${sock.path}` }, {}).probe(), client.probe()]);
-      client.close();
+        buildBuiltin('docker', {}, { env: { DOCKER_HOST: `unix://${sock.path}` } }).adapter.probe(), ctr.adapter.probe()]);
+      await ctr.close();
       expect([docker.available, containerd.available]).to.deep.equal([false, false]);
       expect(Date.now() - start).to.be.below(5_000);
     } finally {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { answerOf, encodeFrame } from '../../native/ipc';
-import { forTerminal } from '../../core/text';
+import { forTerminal } from '../../base/text';
 
 /** What a hostile container can put on the answer queue (mode 0666): each is refused or made harmless. */
 describe('IPC answers from inside a container', () => {

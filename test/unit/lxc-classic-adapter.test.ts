@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { ClassicLxc } from '../../adapters/lxc/classic';
-import { KIND_LABEL, LxcRuntime } from '../../adapters/lxc/lxc';
+import { KIND_LABEL } from '../../adapters/lxc/lxc';
+import type { ContainerRuntime } from '../../core/runtime';
+import { buildBuiltin } from '../../testing/harness';
+import { tempDir } from '../support/tmp';
 import type { ToolExchange } from '../support/tool-replay';
 import { withRecordedTools } from '../support/tools';
 
@@ -8,9 +10,10 @@ import { withRecordedTools } from '../support/tools';
  * The lxc adapter's classic side against lxc-ls and lxc-info as the lab's liblxc answered them
  * (fixtures/lxc-classic), played back by stand-ins; no LXD socket is given.
  */
-function withClassic<T>(scenario: string, fn: (a: LxcRuntime, recorded: ToolExchange[]) => Promise<T>): Promise<T> {
+function withClassic<T>(scenario: string, fn: (a: ContainerRuntime, recorded: ToolExchange[]) => Promise<T>): Promise<T> {
   return withRecordedTools('lxc-classic', scenario, ['lxc-ls', 'lxc-info'], (env, recorded) =>
-    fn(new LxcRuntime(undefined, new ClassicLxc('/var/lib/lxc', env)), recorded));
+    // An empty host root: no LXD socket where LXD's usually is.
+    fn(buildBuiltin('lxc', { lxcpath: '/var/lib/lxc' }, { env, hostRoot: tempDir('no-lxd-') }).adapter, recorded));
 }
 
 const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e) => e.code);

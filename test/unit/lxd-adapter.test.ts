@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { ClassicLxc } from '../../adapters/lxc/classic';
-import { KIND_LABEL, LxcRuntime } from '../../adapters/lxc/lxc';
-import { LxdClient } from '../../adapters/lxc/lxd-client';
+import { KIND_LABEL } from '../../adapters/lxc/lxc';
+import type { ContainerRuntime } from '../../core/runtime';
+import { buildBuiltin } from '../../testing/harness';
 import { withRecorded } from '../support/replay';
 
 /** The lxc adapter's LXD side against answers recorded from the lab's LXD (classic LXC is absent here). */
-function withLxd<T>(scenario: string, fn: (a: LxcRuntime, answers: any[]) => Promise<T>): Promise<T> {
+function withLxd<T>(scenario: string, fn: (a: ContainerRuntime, answers: any[]) => Promise<T>): Promise<T> {
   return withRecorded('lxd', [scenario], (socket, answers) =>
-    fn(new LxcRuntime(new LxdClient(socket), new ClassicLxc('/nonexistent-lxcpath')), answers));
+    fn(buildBuiltin('lxc', { lxcpath: '/nonexistent-lxcpath' }, { env: { LXD_SOCKET: socket } }).adapter, answers));
 }
 
 const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e) => e.code);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { countOutcomes, formatMarkdown, type MatrixRow } from '../../core/testing/index';
+import { countOutcomes, formatMarkdown, type MatrixRow } from '../../testing/index';
 
 describe('matrix table', () => {
   const rows: MatrixRow[] = [

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEngine, pluginFilesFor, ScopeError } from '../../core/index';
-import { PACKAGE_PLUGINS_FILE } from '../../core/paths';
+import { createEngine, configFilesFor, ScopeError } from '../../core/index';
+import { PACKAGE_PLUGINS_FILE } from '../../base/paths';
 import { tempDir } from '../support/tmp';
 
 /** Writes a plugins file (raw text or JSON) and returns its path. */
@@ -94,7 +94,7 @@ describe('plugins.json', () => {
     const home = tempDir('home-');
     mkdirSync(join(home, '.config', 'scope-engine'), { recursive: true });
     writeFileSync(join(home, '.config', 'scope-engine', 'plugins.json'), '{"plugins":[]}');
-    const files = pluginFilesFor({ HOME: home, SCOPE_ENGINE_PLUGINS: '/a.json:/b.json' }, ['/c.json']);
+    const files = configFilesFor({ HOME: home, SCOPE_ENGINE_PLUGINS: '/a.json:/b.json' }, ['/c.json']);
     expect(files.map((f) => [f.origin, f.path]).filter(([o]) => o !== 'system')).to.deep.equal([
       ['package', PACKAGE_PLUGINS_FILE],
       ['user', join(home, '.config', 'scope-engine', 'plugins.json')],

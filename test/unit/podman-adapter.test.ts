@@ -1,14 +1,15 @@
 import { expect } from 'chai';
-import { PodmanRuntime } from '../../adapters/podman/podman';
+import type { ContainerRuntime } from '../../core/runtime';
+import { buildBuiltin } from '../../testing/harness';
 import { loadRecording, withRecorded } from '../support/replay';
 
 /**
  * The podman adapter (dockerode on the compatible API, libpod for ID maps) against answers recorded
  * from the lab's podman service. Every scenario starts with the _ping the adapter decides by.
  */
-function withPodman<T>(scenario: string, fn: (a: PodmanRuntime, answers: any[]) => Promise<T>): Promise<T> {
+function withPodman<T>(scenario: string, fn: (a: ContainerRuntime, answers: any[]) => Promise<T>): Promise<T> {
   return withRecorded('podman', [scenario, 'probe'], (socket, answers) =>
-    fn(new PodmanRuntime({ CONTAINER_HOST: `unix://${socket}` }, {}), answers));
+    fn(buildBuiltin('podman', {}, { env: { CONTAINER_HOST: `unix://${socket}` } }).adapter, answers));
 }
 
 const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e) => e.code);

@@ -1,100 +1,109 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { container } from 'tsyringe';
-import { builtinRegistry, createEngine, PluginFiles, Registry, type ContainerRuntime } from '../../core/index';
+import { inject, injectable } from 'tsyringe';
+import { builtinRegistry, createEngine, Options, ConfigFiles, Registry, type Container, type ContainerRuntime } from '../../core/index';
+import { testContainer } from '../../testing/harness';
 import { tempDir } from '../support/tmp';
 
-function fakeRuntime(name: string, log: string[] = []): ContainerRuntime {
-  return {
-    name,
-    probe: async () => ({ available: true }),
-    list: async () => [],
-    resolve: async (ref) => {
-      log.push(ref);
+/** A runtime class that knows every reference (or none), as a registration's `make`. */
+function fakeRuntime(name: string, knows = true) {
+  @injectable()
+  class Fake implements ContainerRuntime {
+    readonly name = name;
+    async probe() { return { available: true }; }
+    async list() { return []; }
+    async resolve(ref: string): Promise<Container> {
+      if (!knows) throw Object.assign(new Error('no'), { code: 'E_NOT_FOUND' });
       return { runtime: '', id: ref, name: ref, state: 'running', pid: 1, labels: {}, image: '' };
-    },
-  };
+    }
+  }
+  return Fake;
 }
 
 function pluginsFile(doc: unknown): string {
-  const dir = tempDir('registry-');
-  const path = join(dir, 'plugins.json');
+  const path = join(tempDir('registry-'), 'plugins.json');
   writeFileSync(path, JSON.stringify(doc));
   return path;
 }
 
+const files = (plugins: object[]) => [{ path: pluginsFile({ plugins }), origin: 'cli' as const }];
+
+/** An engine on `registry` reading only `plugins`. */
+function engineOf(registry: Registry, plugins: object[], options = {}) {
+  return createEngine({ parent: testContainer({ registry, register: (c) => c.register(ConfigFiles, { useValue: files(plugins) }) }), options });
+}
+
 describe('registry', () => {
-  it('refuses a second registration of the same type and id, and unregisters with the handle', () => {
+  it('refuses a second registration of the same kind and id, and unregisters with the handle', () => {
     const r = new Registry();
-    const off = r.register({ type: 'runtime', id: 'x', init: () => fakeRuntime('x') });
-    expect(() => r.register({ type: 'runtime', id: 'x', init: () => fakeRuntime('x') })).to.throw(/registered twice/);
+    const off = r.register({ kind: 'runtime', id: 'x', make: fakeRuntime('x') });
+    expect(() => r.register({ kind: 'runtime', id: 'x', make: fakeRuntime('x') })).to.throw(/registered twice/);
     off();
-    expect(r.get('runtime.x')).to.equal(undefined);
+    expect(r.get('runtime', 'x')).to.equal(undefined);
   });
 
-  it('has the built-in docker adapter registered by importing the adapters', () => {
-    expect(builtinRegistry.ids('runtime')).to.include('docker');
+  it('has the built-in adapters registered by the composition root importing them', () => {
+    expect(builtinRegistry.ids('runtime')).to.include.members(['docker', 'podman', 'ctr', 'nerdctl', 'lxc']);
   });
 
-  it('initialises what a registration requires first, once per engine, and hands over the options', async () => {
-    const r = new Registry();
-    const order: string[] = [];
-    let clients = 0;
-    r.register({ type: 'client', id: 'shared', init: () => { clients++; order.push('client'); return { tag: 'the-client' }; } });
-    for (const id of ['a', 'b']) {
-      r.register({
-        type: 'runtime', id, requires: ['client.shared'],
-        init: async (ctx) => {
-          const c = await ctx.get<{ tag: string }>('client.shared');
-          order.push(`${id}:${c.tag}:${ctx.options.flag}`);
-          return fakeRuntime(id);
-        },
-      });
+  it('the library entry alone registers no adapter and loads neither dockerode nor gRPC', () => {
+    const entry = join(__dirname, '..', '..', 'core', 'index.js');
+    const script = `const e = require(${JSON.stringify(entry)});` +
+      'console.log(JSON.stringify({ ids: e.builtinRegistry.ids("runtime"), ' +
+      'heavy: Object.keys(require.cache).filter((k) => /node_modules\\/(dockerode|@grpc)\\//.test(k)).length }))';
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))).to.deep.equal({ ids: [], heavy: 0 });
+  });
+
+  it('builds each runtime through DI: one shared client per engine, its options, flags over plugins.json', async () => {
+    let made = 0;
+    let disposed = 0;
+    @injectable()
+    class SharedClient {
+      constructor() { made++; }
+      dispose() { disposed++; }
     }
-    const files = [{ path: pluginsFile({ plugins: [
-      { name: 'a', builtin: 'a', options: { flag: 1 } }, { name: 'b', builtin: 'b', options: { flag: 2 } },
-    ] }), origin: 'cli' as const }];
-    // The swap a test makes: its own registry and files in a child container.
-    const child = container.createChildContainer();
-    child.register(Registry, { useValue: r });
-    child.register(PluginFiles, { useValue: files });
-    const engine = await createEngine({ parent: child });
+    const seen: Record<string, Options> = {};
+    const withClient = (id: string) => {
+      @injectable()
+      class Uses extends fakeRuntime(id) {
+        constructor(@inject(SharedClient) readonly client: SharedClient, @inject(Options) options: Options) {
+          super();
+          seen[id] = options;
+        }
+      }
+      return Uses;
+    };
+    const r = new Registry();
+    r.register({ kind: 'client', id: 'shared', make: SharedClient });
+    r.register({ kind: 'runtime', id: 'a', make: withClient('a'), options: [{ name: 'ns', flag: '--ns <x>', help: '' }] });
+    r.register({ kind: 'runtime', id: 'b', make: withClient('b') });
+    const engine = await engineOf(r, [{ name: 'a', builtin: 'a', options: { ns: 'file', other: 1 } }, { name: 'b', builtin: 'b', options: { ns: 'file' } }],
+      { ns: 'flag' });
     expect(engine.runtimes().map((x) => x.name)).to.deep.equal(['a', 'b']);
-    expect(order).to.deep.equal(['client', 'a:the-client:1', 'b:the-client:2']);
-    expect(clients).to.equal(1);
+    expect(seen).to.deep.equal({ a: { ns: 'flag', other: 1 }, b: { ns: 'file' } });
+    expect(made).to.equal(1);
+    await engine.close();
+    expect(disposed).to.equal(1);
   });
 
-  it('refuses a dependency cycle instead of hanging', async () => {
+  it('an entry naming a built-in nobody registered is E_PLUGIN_CONFIG naming it and the ones there are', async () => {
     const r = new Registry();
-    r.register({ type: 'client', id: 'p', requires: ['client.q'], init: () => ({}) });
-    r.register({ type: 'client', id: 'q', requires: ['client.p'], init: () => ({}) });
-    r.register({ type: 'runtime', id: 'z', requires: ['client.p'], init: () => fakeRuntime('z') });
-    const child = container.createChildContainer();
-    child.register(Registry, { useValue: r });
-    child.register(PluginFiles, { useValue: [{ path: pluginsFile({ plugins: [{ name: 'z', builtin: 'z' }] }), origin: 'cli' }] });
-    let err: any;
-    await createEngine({ parent: child }).catch((e) => { err = e; });
-    expect(err?.message).to.match(/cycle: runtime.z -> client.p -> client.q -> client.p/);
+    r.register({ kind: 'runtime', id: 'one', make: fakeRuntime('one') });
+    const err = await engineOf(r, [{ name: 'x', builtin: 'nope' }]).catch((e) => e);
+    expect([err.code, err.message]).to.satisfy(([c, m]: string[]) => c === 'E_PLUGIN_CONFIG' && m.includes('"nope"') && m.includes('one'));
   });
 
   it('resolves with "auto" across runtimes and refuses a name two runtimes know', async () => {
     const r = new Registry();
-    r.register({ type: 'runtime', id: 'one', init: () => fakeRuntime('one') });
-    r.register({ type: 'runtime', id: 'two', init: () => ({ ...fakeRuntime('two'), resolve: async () => { throw Object.assign(new Error('no'), { code: 'E_NOT_FOUND' }); } }) });
-    r.register({ type: 'runtime', id: 'three', init: () => fakeRuntime('three') });
-    const files = (names: string[]) => [{ path: pluginsFile({ plugins: names.map((n) => ({ name: n, builtin: n })) }), origin: 'cli' as const }];
-    const child = container.createChildContainer();
-    child.register(Registry, { useValue: r });
-    child.register(PluginFiles, { useValue: files(['one', 'two']) });
-    const engine = await createEngine({ parent: child });
-    const found = await engine.resolve('auto', 'web');
-    expect(found.runtime).to.equal('one');
-
-    const both = container.createChildContainer();
-    both.register(Registry, { useValue: r });
-    both.register(PluginFiles, { useValue: files(['one', 'two', 'three']) });
-    const err = await (await createEngine({ parent: both })).resolve('auto', 'web').catch((e) => e);
+    r.register({ kind: 'runtime', id: 'one', make: fakeRuntime('one') });
+    r.register({ kind: 'runtime', id: 'two', make: fakeRuntime('two', false) });
+    r.register({ kind: 'runtime', id: 'three', make: fakeRuntime('three') });
+    const entries = (names: string[]) => names.map((n) => ({ name: n, builtin: n }));
+    const engine = await engineOf(r, entries(['one', 'two']));
+    expect((await engine.resolve('auto', 'web')).runtime).to.equal('one');
+    const err = await (await engineOf(r, entries(['one', 'two', 'three']))).resolve('auto', 'web').catch((e) => e);
     expect(err.code).to.equal('E_AMBIGUOUS');
     expect(err.message).to.contain('one, three');
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../core/paths';
+import { PACKAGE_ROOT } from '../../base/paths';
 import { profileLines, profileOfSpec } from '../../native/seccomp-profile';
 import { tempDir } from '../support/tmp';
 

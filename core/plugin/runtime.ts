@@ -1,0 +1,139 @@
+/**
+ * An out-of-process adapter, to the rest of the engine just another ContainerRuntime. Its program
+ * starts on first use (not when the engine starts), is checked with the health service, has its
+ * stdio stream drained, and is asked to shut down when the engine closes. A plugin that crashed is
+ * started anew on the next call; one that does not answer within the call deadline is killed.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { ScopeError, type ErrorCode } from '../../base/errors';
+import { log } from '../../base/log';
+import type { Container, ContainerRuntime, ProbeResult } from '../runtime';
+import type { Handshake } from './handshake';
+import { PluginProcess, type PluginCommand } from './process';
+import { HEALTH_SERVICE, pluginProtos, STATUS_CODES } from './protos';
+import { fromWire, type WireContainer } from './wire';
+
+export interface GrpcPluginOptions extends PluginCommand {
+  callDeadlineMs: number;
+}
+
+interface Connection {
+  process: PluginProcess;
+  runtime: grpc.Client & Record<string, Function>;
+  others: grpc.Client[];
+  controller: grpc.Client & Record<string, Function>;
+}
+
+const STATUS_TO_CODE = new Map<number, ErrorCode>(STATUS_CODES);
+
+export class GrpcPluginRuntime implements ContainerRuntime {
+  private connection?: Promise<Connection>;
+
+  constructor(readonly name: string, private readonly opts: GrpcPluginOptions) {}
+
+  async probe(): Promise<ProbeResult> {
+    const r = await this.call<{ available: boolean; reason: string; version: string }>('Probe', {});
+    return { available: r.available, reason: r.reason || undefined, version: r.version || undefined, endpoint: `plugin ${this.opts.command}` };
+  }
+
+  async list(): Promise<Container[]> {
+    return (await this.call<{ containers: WireContainer[] }>('List', {})).containers.map((c) => fromWire(c, this.name));
+  }
+
+  async resolve(ref: string): Promise<Container> {
+    return fromWire((await this.call<{ container: WireContainer }>('Resolve', { ref })).container, this.name);
+  }
+
+  /** Shutdown through the controller (its answer may be lost: the server stops), then 2 s, then SIGKILL. */
+  async close(): Promise<void> {
+    const pending = this.connection;
+    this.connection = undefined;
+    const c = await pending?.catch(() => undefined);
+    if (!c) return;
+    if (c.process.alive) {
+      await new Promise<void>((resolve) => c.controller.Shutdown({}, { deadline: Date.now() + 1000 }, () => resolve()));
+    }
+    for (const client of [c.runtime, c.controller, ...c.others]) client.close();
+    await c.process.stop();
+  }
+
+  private async call<T>(method: string, req: object): Promise<T> {
+    const c = await this.connect();
+    return new Promise<T>((resolve, reject) => {
+      c.runtime[method](req, { deadline: Date.now() + this.opts.callDeadlineMs }, async (err: grpc.ServiceError | null, res: T) => {
+        if (!err) return resolve(res);
+        // A dropped connection is usually a dead plugin whose exit has not been reported yet: let it
+        // arrive, so that the error says how it ended.
+        if (err.code === pluginProtos().grpc.status.UNAVAILABLE) await Promise.race([c.process.exited, sleep(500)]);
+        reject(this.explain(err, method, c));
+      });
+    });
+  }
+
+  private explain(err: grpc.ServiceError, method: string, c: Connection): ScopeError {
+    const { status } = pluginProtos().grpc;
+    if (!c.process.alive || (err.code === status.UNAVAILABLE && /No connection established|Connection dropped|ECONNRESET|socket closed/i.test(err.details))) {
+      this.connection = undefined; // the next call starts it anew
+      return new ScopeError('E_PLUGIN_EXITED', `plugin ${this.name} ${c.process.exitReason ?? 'dropped its connection'} during ${method}${c.process.stderrTail()}`, { cause: err });
+    }
+    if (err.code === status.DEADLINE_EXCEEDED) {
+      this.connection = undefined;
+      c.process.kill();
+      return new ScopeError('E_PLUGIN_TIMEOUT', `plugin ${this.name} did not answer ${method} within ${this.opts.callDeadlineMs} ms; ` +
+        `it was stopped${c.process.stderrTail()}`, { cause: err });
+    }
+    const code = STATUS_TO_CODE.get(err.code) ?? 'E_RUNTIME_ERROR';
+    return new ScopeError(code, `${this.name}: ${err.details}`, { cause: err });
+  }
+
+  private connect(): Promise<Connection> {
+    this.connection ??= this.start().catch((err) => {
+      this.connection = undefined;
+      throw err;
+    });
+    return this.connection;
+  }
+
+  private async start(): Promise<Connection> {
+    const { process, handshake } = await PluginProcess.start(this.opts);
+    const protos = pluginProtos();
+    const target = dialTarget(handshake);
+    // Go hosts lift the message size limits; so does this one.
+    const channelOpts = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
+    const creds = protos.grpc.credentials.createInsecure();
+    const make = (ctor: grpc.ServiceClientConstructor) => new ctor(target, creds, channelOpts) as grpc.Client & Record<string, Function>;
+    const conn: Connection = { process, runtime: make(protos.runtime), controller: make(protos.controller), others: [] };
+    try {
+      const health = make(protos.health);
+      conn.others.push(health);
+      const status = await new Promise<string>((resolve, reject) => health.Check({ service: HEALTH_SERVICE },
+        { deadline: Date.now() + this.opts.startTimeoutMs }, (err: grpc.ServiceError | null, res: { status: string }) => (err ? reject(err) : resolve(res.status))));
+      if (status !== 'SERVING') throw new Error(`health of "${HEALTH_SERVICE}" is ${status}`);
+      conn.others.push(this.drainStdio(make(protos.stdio)));
+      return conn;
+    } catch (err) {
+      for (const client of [conn.runtime, conn.controller, ...conn.others]) client.close();
+      process.kill();
+      await process.exited;
+      throw new ScopeError('E_PLUGIN_HANDSHAKE', `plugin ${this.name} at ${target} is not healthy: ${(err as Error).message}${process.stderrTail()}`, { cause: err });
+    }
+  }
+
+  /** go-plugin blocks a plugin's writes until the host reads them; v1.0.1 plugins answer UNIMPLEMENTED. */
+  private drainStdio(client: grpc.Client & Record<string, Function>): grpc.Client {
+    const stream = client.StreamStdio({});
+    stream.on('data', (d: { channel: string; data: Buffer }) => {
+      for (const line of d.data.toString().split('\n').filter(Boolean)) log('debug', `plugin ${this.name} ${d.channel.toLowerCase()}`, line);
+    });
+    stream.on('error', () => undefined);
+    return client;
+  }
+
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function dialTarget(h: Handshake): string {
+  // go-plugin's tcp listeners print 127.0.0.1:PORT; grpc-js wants a dns target for those.
+  return h.network === 'unix' ? `unix://${h.address}` : `dns:${h.address}`;
+}
