@@ -14,7 +14,7 @@ import {
   CALL_DEADLINE_ENV, DEFAULT_CALL_DEADLINE_MS, DEFAULT_IMPORT_TIMEOUT_MS, IMPORT_TIMEOUT_ENV, timeoutFrom,
 } from './config/timeouts';
 import type { Container, ContainerRuntime, ProbeResult } from './runtime';
-import { Env } from './tokens';
+import { Clock, Env } from './tokens';
 
 /** An adapter as loaded: where it came from and the guarded instance the engine calls. */
 export interface LoadedRuntime {
@@ -54,6 +54,8 @@ export class Engine {
     @inject(Builtins) private readonly builtins: Builtins,
     @inject(ConfigFiles) private readonly files: ConfigFile[],
     @inject(Env) private readonly env: Env,
+    /** What the flows wait with. */
+    @inject(Clock) readonly clock: Clock,
   ) {}
 
   /**

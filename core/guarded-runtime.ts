@@ -4,6 +4,7 @@
  * (a dead daemon or a stuck third-party module must not hang the CLI), whatever it throws becomes a
  * ScopeError that says what was being done, and the containers it returns carry its name.
  */
+import { withDeadline } from '../base/deadline';
 import { ScopeError, toScopeError, type ErrorCode } from '../base/errors';
 import { HandleScope } from './modules/handle-scope';
 import { DEFAULT_CALL_DEADLINE_MS } from './config/timeouts';
@@ -30,20 +31,6 @@ export interface GuardOptions {
   contain?: boolean;
 }
 
-/**
- * `work` or, after `ms`, the error `expired()` makes; `onExpire` runs first (to let go of the work).
- * The timer is cleared as soon as the work settles, so it never keeps the process alive on its own.
- */
-export function withDeadline<T>(work: Promise<T>, ms: number, expired: () => Error, onExpire?: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onExpire?.();
-      reject(expired());
-    }, ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
 
 export class GuardedRuntime implements ContainerRuntime {
   readonly deadlineMs: number;

@@ -18,10 +18,12 @@ export interface ExecOptions {
   argv: string[];
   /** Namespaces to join; default: every one where the target differs from the engine. */
   namespaces?: Namespace[];
-  /** IDs as the container sees them; default the target's own (uid, gid and groups), as docker exec uses the container's user. */
+  /**
+   * IDs as the container sees them; default the target's own (uid, gid and groups), as docker exec
+   * uses the container's user. Another user gets only its group, as `docker exec --user` does.
+   */
   uid?: number;
   gid?: number;
-  groups?: number[];
   /** Keep the engine's capabilities, no seccomp filter, no LSM label (docker exec --privileged). */
   privileged?: boolean;
   /** Working directory inside the container; default /. */
@@ -158,7 +160,7 @@ function credentials(target: Target, opts: ExecOptions, joinsUserNs: boolean) {
   // The target's own supplementary groups (even none) go with its own user, as a runtime's exec
   // gives the container's; a group outside the map cannot be set inside.
   const ownGroups = target.groups.filter((g) => target.gidMap.hasHost(g)).map((g) => target.gidMap.toContainer(g));
-  const groups = opts.groups ?? (uid === own.uid && gid === own.gid ? ownGroups : [gid]);
+  const groups = uid === own.uid && gid === own.gid ? ownGroups : [gid];
   // An ID with no host counterpart cannot be taken inside either: say so before anything starts.
   const host = { uid: target.uidMap.toHost(uid), gid: target.gidMap.toHost(gid), groups: groups.map((g) => target.gidMap.toHost(g)) };
   return joinsUserNs ? { uid, gid, groups } : host;

@@ -31,34 +31,24 @@ export interface NsId {
   dev: number;
 }
 
-export interface TargetInfo {
-  pid: number;
-  /** The PID as the container sees it: the last NSpid entry. */
-  nsPid: number;
-  /** Host IDs of the process (real uid/gid) and its supplementary groups. */
-  uid: number;
-  gid: number;
-  groups: number[];
-  /** Field 22 of /proc/PID/stat: with the PID, names one process for the machine's uptime. */
-  startTime: string;
-  namespaces: Partial<Record<Namespace, NsId>>;
-  /** Namespaces where the target differs from the engine: what exec joins by default. */
-  differing: Namespace[];
-}
-
-export class Target implements TargetInfo {
+/** A process pinned by a pidfd: what scope-engine acts on in a container, and what it learned of it when pinning. */
+export class Target {
   private rootFdValue: number | undefined;
   private closed = false;
 
   private constructor(
     readonly pidfd: number,
     readonly pid: number,
+    /** The PID as the container sees it: the last NSpid entry. */
     readonly nsPid: number,
+    /** Host IDs of the process (real uid/gid) and its supplementary groups. */
     readonly uid: number,
     readonly gid: number,
     readonly groups: number[],
+    /** Field 22 of /proc/PID/stat: with the PID, names one process for the machine's uptime. */
     readonly startTime: string,
     readonly namespaces: Partial<Record<Namespace, NsId>>,
+    /** Namespaces where the target differs from the engine: what exec joins by default. */
     readonly differing: Namespace[],
     readonly uidMap: IdMap,
     readonly gidMap: IdMap,
@@ -136,11 +126,6 @@ export class Target implements TargetInfo {
       }
     }
     return this.rootFdValue;
-  }
-
-  info(): TargetInfo {
-    const { pid, nsPid, uid, gid, groups, startTime, namespaces, differing } = this;
-    return { pid, nsPid, uid, gid, groups, startTime, namespaces, differing };
   }
 
   close(): void {

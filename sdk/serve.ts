@@ -30,8 +30,7 @@ export async function serve(adapter: ContainerRuntime): Promise<void> {
     hclog('error', 'the host asked for TLS (AutoMTLS), which this plugin does not support');
     process.exit(1);
   }
-  const { grpc: grpcJs, runtime, health, controller, stdio } = pluginProtos();
-  const server = new grpcJs.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  const { grpc: grpcJs } = pluginProtos();
   const socketDir = process.env.PLUGIN_UNIX_SOCKET_DIR || process.env.TMPDIR || tmpdir();
   const socketPath = join(socketDir, `plugin${randomInt(100000000, 999999999)}`);
   const stdout = captureStdout();
@@ -43,6 +42,36 @@ export async function serve(adapter: ContainerRuntime): Promise<void> {
     process.exit(0);
   };
 
+  const server = pluginServer(adapter, { shutdown: () => setImmediate(() => shutdown('GRPCController.Shutdown')), stdio: stdout.attach });
+
+  await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${socketPath}`, grpcJs.ServerCredentials.createInsecure(),
+    (err) => (err ? reject(err) : resolve())));
+  // go-plugin ignores interrupts: a Ctrl-C meant for the host reaches the whole process group.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Started by scope-engine, stdin is a pipe it never writes: its end means the engine is gone.
+  if (fstatSync(0).isFIFO()) process.stdin.on('end', () => shutdown('the host closed stdin')).resume();
+  stdout.handshake(`${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|unix|${socketPath}|grpc|\n`);
+  hclog('debug', 'plugin started', { address: socketPath, network: 'unix' });
+}
+
+/**
+ * The services a plugin offers for `adapter`, without the process around them (cookie, handshake,
+ * signals): serve() binds it for the engine, and the in-process test harness binds it for a test.
+ */
+export function pluginServer(adapter: ContainerRuntime, on: {
+  /** GRPCController.Shutdown was called (after it was answered). */
+  shutdown: () => void;
+  /** The host opened GRPCStdio: what the adapter prints goes there. */
+  stdio?: (call: grpc.ServerWritableStream<unknown, unknown>) => void;
+}): grpc.Server {
+  const { grpc: grpcJs, runtime, health, controller, stdio } = pluginProtos();
+  const server = new grpcJs.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  const unary = <Req, Res>(fn: (req: Req) => Promise<Res>) => (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
+    fn(call.request).then((res) => cb(null, res), (err: { code?: string; message?: string }) => {
+      cb({ code: CODE_TO_STATUS.get(err.code ?? '') ?? grpcJs.status.UNKNOWN, details: err.message ?? String(err) });
+    });
+  };
   server.addService(runtime.service, {
     Probe: unary(async () => {
       const p = await adapter.probe();
@@ -60,28 +89,11 @@ export async function serve(adapter: ContainerRuntime): Promise<void> {
   server.addService(controller.service, {
     Shutdown: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
       cb(null, {});
-      setImmediate(() => shutdown('GRPCController.Shutdown'));
+      on.shutdown();
     },
   });
-  server.addService(stdio.service, { StreamStdio: (call: grpc.ServerWritableStream<unknown, unknown>) => stdout.attach(call) });
-
-  await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${socketPath}`, grpcJs.ServerCredentials.createInsecure(),
-    (err) => (err ? reject(err) : resolve())));
-  // go-plugin ignores interrupts: a Ctrl-C meant for the host reaches the whole process group.
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  // Started by scope-engine, stdin is a pipe it never writes: its end means the engine is gone.
-  if (fstatSync(0).isFIFO()) process.stdin.on('end', () => shutdown('the host closed stdin')).resume();
-  stdout.handshake(`${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|unix|${socketPath}|grpc|\n`);
-  hclog('debug', 'plugin started', { address: socketPath, network: 'unix' });
-
-  function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
-    return (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
-      fn(call.request).then((res) => cb(null, res), (err: { code?: string; message?: string }) => {
-        cb({ code: CODE_TO_STATUS.get(err.code ?? '') ?? grpcJs.status.UNKNOWN, details: err.message ?? String(err) });
-      });
-    };
-  }
+  server.addService(stdio.service, { StreamStdio: (call: grpc.ServerWritableStream<unknown, unknown>) => on.stdio?.(call) });
+  return server;
 }
 
 /**

@@ -7,3 +7,4 @@ export { SCENARIOS, runScenarios, skip, type LabRow, type Outcome, type Scenario
 export { runMatrix, loadLab, formatMarkdown, countOutcomes, LAB_FILE, type MatrixRow, type MatrixOptions } from './matrix';
 export { createFixtures, type Created } from './create';
 export { buildBuiltin, testContainer, type Built, type Swaps } from './harness';
+export { overPlugin } from './over-plugin';

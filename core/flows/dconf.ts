@@ -8,6 +8,7 @@ import { ContainerFs } from '../../native/files';
 import type { Engine } from '../engine';
 import { ScopeError } from '../../base/errors';
 import type { Container } from '../runtime';
+import { pollUntil } from './poll';
 import { withContainerTarget } from './target';
 
 export const DCONF_DIR = '/dev/shm';
@@ -32,18 +33,11 @@ export async function writeDconf(engine: Engine, selector: string, ref: string,
       throw new ScopeError('E_FILE', `${container.name} has no ${DCONF_DIR}, where the dynamic configuration file goes ` +
         '(its init normally mounts a tmpfs there)', { cause: err });
     });
-    const deadline = Date.now() + (opts.waitMs ?? 5000);
-    let applied = false;
-    while (Date.now() < deadline) {
-      try {
-        await fs.stat(path);
-      } catch (err) {
-        if ((err as ScopeError).code !== 'E_FILE') throw err;
-        applied = true;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const gone = async () => fs.stat(path).then(() => false, (err: ScopeError) => {
+      if (err.code !== 'E_FILE') throw err;
+      return true;
+    });
+    const applied = await pollUntil(engine.clock, opts.waitMs ?? 5000, 50, gone);
     return { container, target: { pid: target.pid, nsPid: target.nsPid }, path, attach: opts.attach, applied };
   });
 }

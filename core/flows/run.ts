@@ -18,6 +18,8 @@ import type { Container } from '../runtime';
 import { ScopeError } from '../../base/errors';
 import { openContainerTarget, refusePaused } from './target';
 import { forTerminal } from '../../base/text';
+import type { Clock } from '../tokens';
+import { pollUntil } from './poll';
 
 export interface RunOptions {
   /** A payload directory; default the built-in scope-probe. */
@@ -83,7 +85,7 @@ export async function runPayload(engine: Engine, selector: string, ref: string, 
       privileged: opts.privileged, stdio: ['ignore', opts.detach ? 'ignore' : 'pipe', 'pipe'],
     });
     const pid = await process.started;
-    if (lock) await holdsLock(fs, lock, process, pid, opts.lockWaitMs ?? 5000);
+    if (lock) await holdsLock(engine.clock, fs, lock, process, pid, opts.lockWaitMs ?? 5000);
     if (opts.detach) {
       // Let the engine exit: drop our ends of the helper's pipes and stop waiting for it.
       for (const i of [2, 4]) (process.child.stdio[i] as NodeJS.ReadableStream & { destroy(): void }).destroy();
@@ -111,14 +113,14 @@ function ownCopy(payload: Payload, install: Installed, program: string): string 
  * Waits until the lock file names the loader (its PID as the container numbers it). A loader that
  * ends first lost a race with another (E_ALREADY_RUNNING) or failed (E_PAYLOAD, with its words).
  */
-async function holdsLock(fs: ContainerFs, lock: string, p: ExecProcess, hostPid: number, waitMs: number): Promise<void> {
+async function holdsLock(clock: Clock, fs: ContainerFs, lock: string, p: ExecProcess, hostPid: number, waitMs: number): Promise<void> {
   // What the loader says meanwhile is kept, to quote if it fails, and handed back if it starts.
   const stderr = p.child.stderr!;
   const said: Buffer[] = [];
   const keep = (b: Buffer) => said.push(b);
   stderr.on('data', keep);
   try {
-    await confirm(fs, lock, p, hostPid, waitMs, () => forTerminal(Buffer.concat(said).toString().trim()));
+    await confirm(clock, fs, lock, p, hostPid, waitMs, () => forTerminal(Buffer.concat(said).toString().trim()));
   } finally {
     stderr.off('data', keep);
     stderr.pause();
@@ -126,7 +128,8 @@ async function holdsLock(fs: ContainerFs, lock: string, p: ExecProcess, hostPid:
   }
 }
 
-async function confirm(fs: ContainerFs, lock: string, p: ExecProcess, hostPid: number, waitMs: number, words: () => string): Promise<void> {
+async function confirm(clock: Clock, fs: ContainerFs, lock: string, p: ExecProcess, hostPid: number, waitMs: number,
+  words: () => string): Promise<void> {
   let nsPid: number | undefined;
   try {
     nsPid = nsPidOf(hostPid);
@@ -135,15 +138,12 @@ async function confirm(fs: ContainerFs, lock: string, p: ExecProcess, hostPid: n
   }
   let ended: { code: number | null; signal: string | null } | undefined;
   p.exited.then((e) => { ended = e; }, () => { ended = { code: null, signal: null }; });
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    if (nsPid !== undefined && (await lockHolder(fs, lock)) === nsPid && !ended) return;
-    if (ended) break;
-    if (Date.now() > deadline) {
-      p.child.kill('SIGTERM');
-      throw new ScopeError('E_PAYLOAD', `the payload's loader did not take its lock ${lock} within ${waitMs} ms; it was stopped`);
-    }
-    await new Promise((r) => setTimeout(r, 20)); // a file inside the container: nothing to wait on but its content
+  // The lock is a file inside the container: nothing to wait on but its content.
+  const held = await pollUntil(clock, waitMs, 20, async () => !!ended || (nsPid !== undefined && (await lockHolder(fs, lock)) === nsPid));
+  if (!ended) {
+    if (held) return;
+    p.child.kill('SIGTERM');
+    throw new ScopeError('E_PAYLOAD', `the payload's loader did not take its lock ${lock} within ${waitMs} ms; it was stopped`);
   }
   await p.exited.catch(() => undefined); // its stderr is whole once it has ended
   const said = words();

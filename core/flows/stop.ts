@@ -12,7 +12,9 @@ import { checkBase, INSTALL_BASES, MARKER } from '../payload/install';
 import { loadPayload, substitute, type Payload } from '../payload/manifest';
 import type { Container } from '../runtime';
 import { openContainerTarget, openProcessInContainer, processesOf } from './target';
+import { pollUntil } from './poll';
 import { lockHolder } from './run';
+import type { Clock } from '../tokens';
 
 export interface StopOptions {
   payloadDir?: string;
@@ -47,7 +49,7 @@ export async function stopPayload(engine: Engine, selector: string, ref: string,
       const targets = opts.all ? watched(target, payload, dir) : [target.nsPid];
       for (const watchedPid of targets) {
         const loader = await lockHolder(fs, substitute([payload.lock], { pid: watchedPid, install: dir })[0]);
-        if (loader && (await end(target, payload, dir, loader, watchedPid, opts.graceMs ?? 5000))) stopped.push({ loader, target: watchedPid });
+        if (loader && (await end(engine.clock, target, payload, dir, loader, watchedPid, opts.graceMs ?? 5000))) stopped.push({ loader, target: watchedPid });
       }
     }
     const removed: string[] = [];
@@ -104,7 +106,8 @@ function watched(main: Target, payload: Payload, dir: string): number[] {
  * Pins the process the lock names and ends it, if it is this payload's loader for `watchedPid`:
  * SIGTERM, then SIGKILL after `graceMs`. False when the lock was stale (no such loader runs).
  */
-async function end(main: Target, payload: Payload, dir: string, loader: number, watchedPid: number, graceMs: number): Promise<boolean> {
+async function end(clock: Clock, main: Target, payload: Payload, dir: string, loader: number, watchedPid: number,
+  graceMs: number): Promise<boolean> {
   let proc: Target;
   try {
     proc = openProcessInContainer(main, loader);
@@ -117,9 +120,7 @@ async function end(main: Target, payload: Payload, dir: string, loader: number, 
     if (cmdline[0] !== argv[0] || !cmdline.includes(String(watchedPid))) return false;
     proc.signal('SIGTERM');
     for (const [sig, ms] of [['SIGKILL', graceMs], [undefined, 2000]] as const) {
-      const deadline = Date.now() + ms;
-      while (proc.alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20)); // a pidfd has no event for Node to await
-      if (!proc.alive()) return true;
+      if (await pollUntil(clock, ms, 20, () => !proc.alive())) return true;
       if (sig) proc.signal(sig);
     }
     throw new ScopeError('E_INTERNAL', `loader PID ${loader} in the container did not end after SIGKILL`);

@@ -5,7 +5,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ScopeError } from '../../base/errors';
-import { withDeadline } from '../guarded-runtime';
+import { withDeadline } from '../../base/deadline';
 import { GrpcPluginRuntime } from '../plugin/runtime';
 import { whyNotARuntime, type Container, type ContainerRuntime, type ProbeResult } from '../runtime';
 import { configError, type CommandEntry, type ModuleEntry } from '../config/entries';

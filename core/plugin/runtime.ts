@@ -5,13 +5,13 @@
  * started anew on the next call; one that does not answer within the call deadline is killed.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { ScopeError, type ErrorCode } from '../../base/errors';
+import { withDeadline } from '../../base/deadline';
+import { ScopeError } from '../../base/errors';
 import { log } from '../../base/log';
-import type { Container, ContainerRuntime, ProbeResult } from '../runtime';
 import type { Handshake } from './handshake';
 import { PluginProcess, type PluginCommand } from './process';
-import { HEALTH_SERVICE, pluginProtos, STATUS_CODES } from './protos';
-import { fromWire, type WireContainer } from './wire';
+import { HEALTH_SERVICE, pluginProtos } from './protos';
+import { statusError, WireRuntime } from './wire-runtime';
 
 export interface GrpcPluginOptions extends PluginCommand {
   callDeadlineMs: number;
@@ -24,24 +24,15 @@ interface Connection {
   controller: grpc.Client & Record<string, Function>;
 }
 
-const STATUS_TO_CODE = new Map<number, ErrorCode>(STATUS_CODES);
-
-export class GrpcPluginRuntime implements ContainerRuntime {
+export class GrpcPluginRuntime extends WireRuntime {
   private connection?: Promise<Connection>;
 
-  constructor(readonly name: string, private readonly opts: GrpcPluginOptions) {}
-
-  async probe(): Promise<ProbeResult> {
-    const r = await this.call<{ available: boolean; reason: string; version: string }>('Probe', {});
-    return { available: r.available, reason: r.reason || undefined, version: r.version || undefined, endpoint: `plugin ${this.opts.command}` };
+  constructor(readonly name: string, private readonly opts: GrpcPluginOptions) {
+    super();
   }
 
-  async list(): Promise<Container[]> {
-    return (await this.call<{ containers: WireContainer[] }>('List', {})).containers.map((c) => fromWire(c, this.name));
-  }
-
-  async resolve(ref: string): Promise<Container> {
-    return fromWire((await this.call<{ container: WireContainer }>('Resolve', { ref })).container, this.name);
+  protected get endpoint(): string {
+    return `plugin ${this.opts.command}`;
   }
 
   /** Shutdown through the controller (its answer may be lost: the server stops), then 2 s, then SIGKILL. */
@@ -57,14 +48,14 @@ export class GrpcPluginRuntime implements ContainerRuntime {
     await c.process.stop();
   }
 
-  private async call<T>(method: string, req: object): Promise<T> {
+  protected async call<T>(method: string, req: object): Promise<T> {
     const c = await this.connect();
     return new Promise<T>((resolve, reject) => {
       c.runtime[method](req, { deadline: Date.now() + this.opts.callDeadlineMs }, async (err: grpc.ServiceError | null, res: T) => {
         if (!err) return resolve(res);
         // A dropped connection is usually a dead plugin whose exit has not been reported yet: let it
         // arrive, so that the error says how it ended.
-        if (err.code === pluginProtos().grpc.status.UNAVAILABLE) await Promise.race([c.process.exited, sleep(500)]);
+        if (err.code === pluginProtos().grpc.status.UNAVAILABLE) await withDeadline(c.process.exited, 500, () => new Error()).catch(() => undefined);
         reject(this.explain(err, method, c));
       });
     });
@@ -82,8 +73,7 @@ export class GrpcPluginRuntime implements ContainerRuntime {
       return new ScopeError('E_PLUGIN_TIMEOUT', `plugin ${this.name} did not answer ${method} within ${this.opts.callDeadlineMs} ms; ` +
         `it was stopped${c.process.stderrTail()}`, { cause: err });
     }
-    const code = STATUS_TO_CODE.get(err.code) ?? 'E_RUNTIME_ERROR';
-    return new ScopeError(code, `${this.name}: ${err.details}`, { cause: err });
+    return statusError(this.name, err);
   }
 
   private connect(): Promise<Connection> {
@@ -130,8 +120,6 @@ export class GrpcPluginRuntime implements ContainerRuntime {
   }
 
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function dialTarget(h: Handshake): string {
   // go-plugin's tcp listeners print 127.0.0.1:PORT; grpc-js wants a dns target for those.

@@ -5,7 +5,7 @@
  * from its command line or the runtime's state files where readable, the container's ID and name.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Container } from '../../core/runtime';
+import type { Container } from '../../sdk/index';
 
 const read = (path: string): string | undefined => {
   try {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { IdMap } from '../../native/idmap';
+import { IdMap } from '../../base/idmap';
 
 describe('ID maps', () => {
   // A rootless-podman-like map: root is the user's own uid, the rest a subordinate range.
