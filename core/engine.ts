@@ -9,12 +9,13 @@ import { Builtins } from './builtins';
 import { checkRef, GuardedRuntime } from './guarded-runtime';
 import { readConfigFiles, type AdapterEntry, type ConfigFile } from './config/entries';
 import { ConfigFiles } from './config/files';
-import { DEFAULT_START_TIMEOUT_MS, grpcPluginAdapter, loadModuleAdapter, UnloadedRuntime } from './modules/loader';
+import { loadModuleAdapter, UnloadedRuntime } from './modules/loader';
+import { DEFAULT_START_TIMEOUT_MS, pluginAdapter } from './plugin/runtime';
 import {
   CALL_DEADLINE_ENV, DEFAULT_CALL_DEADLINE_MS, DEFAULT_IMPORT_TIMEOUT_MS, IMPORT_TIMEOUT_ENV, timeoutFrom,
 } from './config/timeouts';
 import type { Container, ContainerRuntime, ProbeResult } from './runtime';
-import { Clock, Env } from './tokens';
+import { Caller, Clock, Env } from './tokens';
 
 /** An adapter as loaded: where it came from and the guarded instance the engine calls. */
 export interface LoadedRuntime {
@@ -56,6 +57,8 @@ export class Engine {
     @inject(Env) private readonly env: Env,
     /** What the flows wait with. */
     @inject(Clock) readonly clock: Clock,
+    /** Whom the flows act for: a user can enter only the containers of its own user namespaces. */
+    @inject(Caller) readonly caller: Caller,
   ) {}
 
   /**
@@ -94,7 +97,7 @@ export class Engine {
         return new UnloadedRuntime(entry.name, err);
       });
     } else {
-      adapter = grpcPluginAdapter(entry, deadlineMs);
+      adapter = pluginAdapter(entry, deadlineMs, this.env);
       // The plugin bounds its own start and calls, killing it and saying what its stderr said; this
       // backstop only counts when that fails, so it leaves room for a start on the first call.
       guard = { deadlineMs: deadlineMs + (entry.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) + 1000, timeoutCode: 'E_PLUGIN_TIMEOUT' };

@@ -53,7 +53,7 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
   const container = await engine.resolve(selector, ref);
   const target = Target.open(container.pid, { spec: container.spec });
   try {
-    refuseForeign(container, target);
+    refuseForeign(container, target, engine.caller.uid);
     const again = await engine.runtime(container.runtime).resolve(container.id);
     if (again.pid !== container.pid) {
       throw new ScopeError('E_TARGET_GONE', `container ${container.name} restarted while being opened ` +
@@ -71,8 +71,7 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
  * where the kernel gives it a capability over what is inside; anywhere else each step would fail
  * halfway, so the whole command is refused before the first.
  */
-function refuseForeign(container: Container, target: Target): void {
-  const me = process.geteuid?.() ?? 0;
+function refuseForeign(container: Container, target: Target, me: number): void {
   if (me === 0) return;
   const owner = native().userNsOwner(target.pid);
   if (owner === me && target.differing.includes('user')) return;

@@ -6,9 +6,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ScopeError } from '../../base/errors';
 import { withDeadline } from '../../base/deadline';
-import { GrpcPluginRuntime } from '../plugin/runtime';
 import { whyNotARuntime, type Container, type ContainerRuntime, type ProbeResult } from '../runtime';
-import { configError, type CommandEntry, type ModuleEntry } from '../config/entries';
+import { configError, type ModuleEntry } from '../config/entries';
 import { HandleScope } from './handle-scope';
 
 /**
@@ -74,19 +73,6 @@ async function importAdapter(entry: ModuleEntry, where: string): Promise<Contain
       `the default export of ${where} does not implement ContainerRuntime: ${why}`);
   }
   return adapter as ContainerRuntime;
-}
-
-/** A plugin program's handshake, unless its entry says otherwise. */
-export const DEFAULT_START_TIMEOUT_MS = 10_000;
-
-/** An out-of-process adapter: nothing starts until it is first used. `callDeadlineMs` bounds each call. */
-export function grpcPluginAdapter(entry: CommandEntry, callDeadlineMs: number): GrpcPluginRuntime {
-  const base = dirname(entry.file.path);
-  const command = entry.command.startsWith('./') || entry.command.startsWith('../') ? resolve(base, entry.command) : entry.command;
-  return new GrpcPluginRuntime(entry.name, {
-    name: entry.name, command, args: entry.args, env: entry.env,
-    startTimeoutMs: entry.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, callDeadlineMs,
-  });
 }
 
 function locate(entry: ModuleEntry): string {

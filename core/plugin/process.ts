@@ -22,7 +22,8 @@ export interface PluginCommand {
   name: string;
   command: string;
   args: string[];
-  env: Record<string, string>;
+  /** The whole environment of the program: the engine's, then the entry's "env". */
+  env: Record<string, string | undefined>;
   startTimeoutMs: number;
 }
 
@@ -45,7 +46,7 @@ export class PluginProcess {
     const launcher = launcherFor(spec.name);
     const [command, args] = launcher ? [launcher, [String(process.pid), spec.command, ...spec.args]] : [spec.command, spec.args];
     this.child = spawn(command, args, {
-      env: { ...process.env, ...spec.env, ...pluginEnv(this.dir) },
+      env: { ...spec.env, ...pluginEnv(this.dir) },
       // stdin stays a pipe the engine never writes: its end tells an SDK plugin the engine is gone.
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own process group (setsid), so that what it starts can be ended with it, by the group's ID.

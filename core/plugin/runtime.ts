@@ -9,6 +9,9 @@ import { withDeadline } from '../../base/deadline';
 import { ScopeError } from '../../base/errors';
 import { log } from '../../base/log';
 import type { Handshake } from './handshake';
+import { dirname, resolve } from 'node:path';
+import type { CommandEntry } from '../config/entries';
+import type { Env } from '../tokens';
 import { PluginProcess, type PluginCommand } from './process';
 import { HEALTH_SERVICE, pluginProtos } from './protos';
 import { statusError, WireRuntime } from './wire-runtime';
@@ -119,6 +122,19 @@ export class GrpcPluginRuntime extends WireRuntime {
     return client;
   }
 
+}
+
+/** A plugin program's handshake, unless its entry says otherwise. */
+export const DEFAULT_START_TIMEOUT_MS = 10_000;
+
+/** An out-of-process adapter: nothing starts until it is first used. `callDeadlineMs` bounds each call. */
+export function pluginAdapter(entry: CommandEntry, callDeadlineMs: number, env: Env): GrpcPluginRuntime {
+  const base = dirname(entry.file.path);
+  const command = entry.command.startsWith('./') || entry.command.startsWith('../') ? resolve(base, entry.command) : entry.command;
+  return new GrpcPluginRuntime(entry.name, {
+    name: entry.name, command, args: entry.args, env: { ...env, ...entry.env },
+    startTimeoutMs: entry.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, callDeadlineMs,
+  });
 }
 
 function dialTarget(h: Handshake): string {
