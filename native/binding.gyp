@@ -6,7 +6,8 @@
         "src/addon.cc",
         "src/fileops.cc",
         "src/own_thread.cc",
-        "src/mq.cc"
+        "src/mq.cc",
+        "src/namespaces.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
@@ -39,6 +40,7 @@
         "src/exec-helper.c",
         "src/exec-args.c",
         "src/exec-tty.c",
+        "src/namespaces.c",
         "src/confine-read.c",
         "src/confine-apply.c",
         "src/seccomp-profile.c"
@@ -62,7 +64,8 @@
       "sources": [
         "src/fs-helper.cc",
         "src/fileops.cc",
-        "src/mq.cc"
+        "src/mq.cc",
+        "src/namespaces.c"
       ],
       "cflags": [
         "-Wall",

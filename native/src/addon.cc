@@ -21,7 +21,9 @@ namespace scope {
 namespace {
 
 int32_t intArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  if (info.Length() <= i || !info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  }
   return info[i].As<Napi::Number>().Int32Value();
 }
 
@@ -61,7 +63,13 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
   if (pid <= 0) throw Napi::RangeError::New(info.Env(), "pid must be positive");
   int fd = sys_pidfd_open(pid, 0);
   if (fd < 0) throw sysErrorToJs(info.Env(), errno, "pidfd_open", std::to_string(pid));
-  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  // pidfd_open sets close-on-exec itself; made sure of here, since every helper the engine spawns would
+  // otherwise inherit a handle that can signal the target (spawn hands it on explicitly where wanted).
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+    int err = errno;
+    close(fd);
+    throw sysErrorToJs(info.Env(), err, "fcntl", std::to_string(pid));
+  }
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -77,7 +85,9 @@ Napi::Value PidfdAlive(const Napi::CallbackInfo& info) {
 Napi::Value PidfdSignal(const Napi::CallbackInfo& info) {
   int fd = intArg(info, 0, "pidfd");
   int sig = intArg(info, 1, "signal");
-  if (sys_pidfd_send_signal(fd, sig) < 0 && errno != ESRCH) throw sysErrorToJs(info.Env(), errno, "pidfd_send_signal", "");
+  if (sys_pidfd_send_signal(fd, sig) < 0 && errno != ESRCH) {
+    throw sysErrorToJs(info.Env(), errno, "pidfd_send_signal", "");
+  }
   return info.Env().Undefined();
 }
 
@@ -147,7 +157,9 @@ class FileOpJob : public OwnThreadJob {
   void Execute() override { result_ = runFileOp(op); }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
-    if (op.kind == FileOpKind::Read) out.Set("data", Napi::Buffer<char>::Copy(env, result_.data.data(), result_.data.size()));
+    if (op.kind == FileOpKind::Read) {
+      out.Set("data", Napi::Buffer<char>::Copy(env, result_.data.data(), result_.data.size()));
+    }
     if (result_.hasStat) {
       const struct stat& st = result_.st;
       Napi::Object s = Napi::Object::New(env);
@@ -176,7 +188,9 @@ class MqJob : public OwnThreadJob {
   void Execute() override { replies_ = runMqExchange(exchange); }
   Napi::Value Result(Napi::Env env) override {
     Napi::Array out = Napi::Array::New(env, replies_.size());
-    for (size_t i = 0; i < replies_.size(); i++) out.Set(i, Napi::Buffer<char>::Copy(env, replies_[i].data(), replies_[i].size()));
+    for (size_t i = 0; i < replies_.size(); i++) {
+      out.Set(i, Napi::Buffer<char>::Copy(env, replies_[i].data(), replies_[i].size()));
+    }
     return out;
   }
 
@@ -190,7 +204,8 @@ Napi::Value MqExchangeFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "mqExchange takes an options object");
   Napi::Object o = info[0].As<Napi::Object>();
-  if (!o.Get("pidfd").IsNumber() || !o.Get("inName").IsString() || !o.Get("outName").IsString() || !o.Get("messages").IsArray()) {
+  if (!o.Get("pidfd").IsNumber() || !o.Get("inName").IsString() || !o.Get("outName").IsString() ||
+      !o.Get("messages").IsArray()) {
     throw Napi::TypeError::New(env, "mqExchange needs pidfd, inName, outName and messages");
   }
   return startJob<MqJob>(env, [&](MqJob& job) {
@@ -253,7 +268,9 @@ Napi::Value FileOpFn(const Napi::CallbackInfo& info) {
     Napi::Value how = o.Get("rename");
     if (how.IsString()) {
       std::string h = how.As<Napi::String>();
-      if (h != "noreplace" && h != "exchange") throw Napi::TypeError::New(env, "rename must be \"noreplace\" or \"exchange\"");
+      if (h != "noreplace" && h != "exchange") {
+        throw Napi::TypeError::New(env, "rename must be \"noreplace\" or \"exchange\"");
+      }
       job.op.renameFlags = h == "noreplace" ? RENAME_NOREPLACE : RENAME_EXCHANGE;
     }
     if (!o.Get("uid").IsUndefined() || !o.Get("gid").IsUndefined()) job.creds = readCreds(o);

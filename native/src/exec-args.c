@@ -1,17 +1,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exec.h"
-#include "syscalls.h"
-
-static const struct { const char *name; int flag; } NAMESPACES[] = {
-  {"mnt", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
-  {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP}, {"user", CLONE_NEWUSER}, {"time", CLONE_NEWTIME},
-};
+#include "namespaces.h"
 
 static void usage(const char *why) {
   fprintf(stderr,
@@ -40,12 +35,9 @@ static int ns_flags(char *list) {
   int flags = 0;
   if (!list[0] || strspn(list, ",") == strlen(list)) usage("--ns names no namespace");
   for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-    size_t i;
-    for (i = 0; i < sizeof NAMESPACES / sizeof *NAMESPACES; i++) {
-      if (strcmp(tok, NAMESPACES[i].name) == 0) break;
-    }
-    if (i == sizeof NAMESPACES / sizeof *NAMESPACES) usage("unknown namespace in --ns");
-    flags |= NAMESPACES[i].flag;
+    int flag = scope_namespace_flag(tok);
+    if (!flag) usage("unknown namespace in --ns");
+    flags |= flag;
   }
   return flags;
 }
@@ -70,7 +62,13 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
     i++;
     if (strcmp(a, "--pidfd") == 0) o->pidfd = (int)number(v, "--pidfd");
     else if (strcmp(a, "--pid") == 0) o->pid = (pid_t)number(v, "--pid");
-    else if (strcmp(a, "--ns") == 0) { char *copy = strdup(v); if (!copy) usage("out of memory"); o->ns_flags = ns_flags(copy); free(copy); }
+    else if (strcmp(a, "--ns") == 0) {
+      /* strtok writes into what it splits: a copy, not the process's own argv. */
+      char *copy = strdup(v);
+      if (!copy) usage("out of memory");
+      o->ns_flags = ns_flags(copy);
+      free(copy);
+    }
     else if (strcmp(a, "--uid") == 0) { o->uid = (uid_t)number(v, "--uid"); o->set_ids = true; }
     else if (strcmp(a, "--gid") == 0) { o->gid = (gid_t)number(v, "--gid"); o->set_ids = true; }
     else if (strcmp(a, "--cwd") == 0) o->cwd = v;
@@ -106,7 +104,8 @@ void report(const struct exec_opts *o, const char *event, const char *stage, int
   }
   safe[k] = 0;
   char line[512];
-  int n = snprintf(line, sizeof line, "{\"event\":\"%s\",\"stage\":\"%s\",\"errno\":%d,\"code\":\"%s\",\"value\":%ld,\"detail\":\"%s\"}\n",
+  int n = snprintf(line, sizeof line,
+                   "{\"event\":\"%s\",\"stage\":\"%s\",\"errno\":%d,\"code\":\"%s\",\"value\":%ld,\"detail\":\"%s\"}\n",
                    event, stage, err, err ? strerrorname_np(err) : "", value, safe);
   if (n > 0 && write(o->report_fd, line, (size_t)n) < 0) { /* the engine is gone; nothing to tell */ }
 }

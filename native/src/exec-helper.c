@@ -40,6 +40,7 @@
 
 #include "confine.h"
 #include "exec.h"
+#include "namespaces.h"
 #include "syscalls.h"
 
 extern char **environ;
@@ -63,7 +64,9 @@ static int failed_fd = -1;
 static void die_detail(const struct exec_opts *o, const char *stage, int err, int status, const char *detail) {
   report(o, "error", stage, err, 0, detail);
   /* With a report descriptor the engine words the error; alone, we do. */
-  if (o->report_fd < 0) fprintf(stderr, "scope-exec: %s: %s%s%s\n", stage, detail, *detail ? ": " : "", strerror(err));
+  if (o->report_fd < 0) {
+    fprintf(stderr, "scope-exec: %s: %s%s%s\n", stage, detail, *detail ? ": " : "", strerror(err));
+  }
   if (failed_fd >= 0 && write(failed_fd, "!", 1) < 0) { /* the parent is gone; nothing to tell */ }
   _exit(status);
 }
@@ -125,49 +128,71 @@ static int seal_host_binary(const struct exec_opts *o) {
 }
 
 /* Kernels before 5.8 only join through /proc/PID/ns/ files. Open them all first (the PID could
- * be reused once we are inside), then join in two passes as nsenter does: the others first, then
- * the user namespace and whatever needed its capabilities. */
-static int join_by_files(const struct exec_opts *o) {
-  static const struct { int flag; const char *name; } all[] = {
-    {CLONE_NEWUSER, "user"}, {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"},
-    {CLONE_NEWNET, "net"}, {CLONE_NEWPID, "pid"}, {CLONE_NEWNS, "mnt"}, {CLONE_NEWTIME, "time"},
-  };
-  enum { N = sizeof all / sizeof *all };
-  int fds[N];
-  for (int i = 0; i < N; i++) {
+ * be reused once we are inside), then join in two passes as nsenter does, in the table's order (see
+ * namespaces.c): the others first, then the user namespace and whatever needed its capabilities.
+ * A failure is reported under the stage "setns", as the pidfd path's, with the namespace (and file)
+ * in the detail; errno is taken right after the call that failed, before anything else can touch it. */
+static void join_by_files(const struct exec_opts *o) {
+  int fds[SCOPE_NAMESPACE_COUNT];
+  char paths[SCOPE_NAMESPACE_COUNT][64];
+  for (int i = 0; i < SCOPE_NAMESPACE_COUNT; i++) {
     fds[i] = -1;
-    if (!(o->ns_flags & all[i].flag)) continue;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)o->pid, all[i].name);
-    fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-    if (fds[i] < 0) return -1;
-  }
-  /* The files must belong to the process the pidfd pins, not to a successor with its PID. */
-  if (sys_pidfd_send_signal(o->pidfd, 0) < 0) return -1;
-  int err = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    for (int i = 0; i < N; i++) {
-      if (fds[i] < 0 || (pass == 0 && all[i].flag == CLONE_NEWUSER)) continue;
-      if (setns(fds[i], all[i].flag) == 0 || pass == 1) {
-        if (pass == 1 && errno) err = err ? err : errno;
-        close(fds[i]);
-        fds[i] = -1;
-      }
-      errno = 0;
+    if (!(o->ns_flags & SCOPE_NAMESPACES[i].flag)) continue;
+    snprintf(paths[i], sizeof paths[i], "/proc/%d/ns/%s", (int)o->pid, SCOPE_NAMESPACES[i].name);
+    fds[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) {
+      int err = errno;
+      char detail[96];
+      snprintf(detail, sizeof detail, "opening %s", paths[i]);
+      die_detail(o, "setns", err, EXIT_SETUP, detail);
     }
   }
-  if (err) errno = err;
-  return err ? -1 : 0;
+  /* The files must belong to the process the pidfd pins, not to a successor with its PID. */
+  if (sys_pidfd_send_signal(o->pidfd, 0) < 0) {
+    int err = errno;
+    die_detail(o, "setns", err, EXIT_SETUP, "the target, after opening its namespace files");
+  }
+  /* First pass: a failure here is not final, the second pass retries with the user namespace's capabilities. */
+  for (int i = 0; i < SCOPE_NAMESPACE_COUNT; i++) {
+    if (fds[i] < 0 || SCOPE_NAMESPACES[i].flag == CLONE_NEWUSER) continue;
+    if (setns(fds[i], SCOPE_NAMESPACES[i].flag) == 0) {
+      close(fds[i]);
+      fds[i] = -1;
+    }
+  }
+  /* Second pass: the user namespace (first in the table), then what the first pass left; a failure now is final. */
+  for (int i = 0; i < SCOPE_NAMESPACE_COUNT; i++) {
+    if (fds[i] < 0) continue;
+    if (setns(fds[i], SCOPE_NAMESPACES[i].flag) < 0) {
+      int err = errno;
+      char detail[96];
+      snprintf(detail, sizeof detail, "%s via %s", SCOPE_NAMESPACES[i].name, paths[i]);
+      die_detail(o, "setns", err, EXIT_SETUP, detail);
+    }
+    close(fds[i]);
+    fds[i] = -1;
+  }
 }
 
-static int join(const struct exec_opts *o) {
-  if (!o->ns_flags) return 0;
-  if (setns(o->pidfd, o->ns_flags) == 0) return 0;
-  if (errno != EINVAL) return -1;
-  return join_by_files(o);
+/* Joins every namespace of --ns, or dies naming those that could not be joined. */
+static void join(const struct exec_opts *o) {
+  if (!o->ns_flags) return;
+  /* One call joins them all, atomically, the kernel ordering the user namespace itself (5.8+). */
+  if (setns(o->pidfd, o->ns_flags) == 0) return;
+  int err = errno;
+  /* EINVAL: a kernel before 5.8, which takes no pidfd here, or a set it refuses as a whole (our own user
+   * namespace among them): one by one through the files, which also names the one at fault. */
+  if (err == EINVAL) {
+    join_by_files(o);
+    return;
+  }
+  char names[SCOPE_NAMESPACE_NAMES_MAX], detail[SCOPE_NAMESPACE_NAMES_MAX + 16];
+  snprintf(detail, sizeof detail, "%s via pidfd", scope_namespace_names(o->ns_flags, names, sizeof names));
+  die_detail(o, "setns", err, EXIT_SETUP, detail);
 }
 
-static void run_child(const struct exec_opts *o, const struct confinement *c, char **env, int host_fd, int root_fd, int slave) {
+static void run_child(const struct exec_opts *o, const struct confinement *c, char **env, int host_fd, int root_fd,
+                      int slave) {
   struct confine_error e = {0};
   if (confine_join_cgroups(c, &e) < 0) die_detail(o, e.stage, e.err, EXIT_SETUP, e.detail);
   for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++) signal(FORWARDED[i], SIG_DFL);
@@ -177,7 +202,10 @@ static void run_child(const struct exec_opts *o, const struct confinement *c, ch
   sigprocmask(SIG_SETMASK, &none, NULL);
   if (slave >= 0) {
     if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) die(o, "pty", errno, EXIT_SETUP);
-    for (int fd = 0; fd < 3; fd++) dup2(slave, fd);
+    /* The terminal as stdin, stdout and stderr: a new session's controlling terminal, as a login gets. */
+    for (int fd = 0; fd < 3; fd++) {
+      if (dup2(slave, fd) < 0) die(o, "pty", errno, EXIT_SETUP);
+    }
     if (slave > 2) close(slave);
   }
   /* The target's root, as it sees it: for a chrooted target that is not its namespace's root. */
@@ -238,16 +266,23 @@ int main(int argc, char **argv) {
   struct exec_opts o;
   parse_exec_args(argc, argv, &o);
   /* Not dumpable: no process of the container may ptrace us or open our descriptors meanwhile. */
-  prctl(PR_SET_DUMPABLE, 0);
-  fcntl(o.pidfd, F_SETFD, FD_CLOEXEC);
-  if (o.report_fd >= 0) fcntl(o.report_fd, F_SETFD, FD_CLOEXEC);
+  if (prctl(PR_SET_DUMPABLE, 0) < 0) die(&o, "prctl", errno, EXIT_SETUP);
+  /* The report descriptor first: were it unusable, the failure must go to stderr, not into it. */
+  if (o.report_fd >= 0 && fcntl(o.report_fd, F_SETFD, FD_CLOEXEC) < 0) {
+    int err = errno;
+    o.report_fd = -1;
+    die(&o, "report descriptor", err, EXIT_SETUP);
+  }
+  /* Inherited without close-on-exec (spawn hands them on as fds): no exec may carry the pidfd or the
+   * report pipe into the container, even before run_child's close_range marks every descriptor. */
+  if (fcntl(o.pidfd, F_SETFD, FD_CLOEXEC) < 0) die(&o, "pidfd", errno, EXIT_SETUP);
   char **env = read_env(&o);
   /* The engine may be gone when we report (run --detach): a closed report pipe is not our death. */
   signal(SIGPIPE, SIG_IGN);
   pid_t engine = getppid();
   if (!o.keep) {
     /* If the engine dies, the program hears SIGHUP (through our forwarding), as from a closed terminal. */
-    prctl(PR_SET_PDEATHSIG, SIGHUP);
+    if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0) die(&o, "prctl", errno, EXIT_SETUP);
     if (getppid() != engine) die(&o, "engine exited", ESRCH, EXIT_SETUP);
   }
 
@@ -269,7 +304,7 @@ int main(int argc, char **argv) {
   if (o.no_caps) conf.inh = conf.prm = conf.eff = conf.bnd = conf.amb = 0;
   /* Everything above named the pinned process only if it is still alive now. */
   if (sys_pidfd_send_signal(o.pidfd, 0) < 0) die(&o, "target", errno, EXIT_SETUP);
-  if (join(&o) < 0) die(&o, "setns", errno, EXIT_SETUP);
+  join(&o);
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) < 0) die(&o, "pipe", errno, EXIT_SETUP);
 

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <vector>
 
+#include "sys_error.h"
 #include "syscalls.h"
 
 namespace scope {
@@ -183,7 +184,8 @@ void write(int dir, const std::string& base, const FileOp& op, const std::string
   if (statx(dir, base.c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE, &sx) == 0) {
     mode_t type = sx.stx_mode & S_IFMT;
     if (type == S_IFCHR || type == S_IFBLK || type == S_IFIFO || type == S_IFSOCK) fail("write", path, EEXIST);
-    if (type == S_IFREG && (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+    if (type == S_IFREG && (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+        (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
       struct stat st;
       Fd at(openat(dir, base.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
       if (at.fd < 0) fail("openat", path);

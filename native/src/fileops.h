@@ -28,14 +28,7 @@ struct FileOpResult {
   bool hasStat = false;
 };
 
-// A failed system call: which, on what, and errno. Thrown by runFileOp.
-struct SysError {
-  int err;
-  std::string syscall;
-  std::string path;
-};
-
-// Runs one operation on the calling thread, with its credentials. Throws SysError.
+// Runs one operation on the calling thread, with its credentials. Throws SysError (sys_error.h).
 FileOpResult runFileOp(const FileOp& op);
 
 }  // namespace scope

@@ -34,6 +34,8 @@
 
 #include "fileops.h"
 #include "mq.h"
+#include "namespaces.h"
+#include "sys_error.h"
 #include "syscalls.h"
 
 namespace {
@@ -88,7 +90,9 @@ FileOp readRequest() {
     else if (key == "parents") op.parents = value == "1";
     else if (key == "follow") op.follow = value == "1";
     else if (key == "maxRead") op.maxRead = (size_t)number(value.c_str(), "bad maxRead");
-    else if (key == "rename") op.renameFlags = value == "noreplace" ? RENAME_NOREPLACE : value == "exchange" ? RENAME_EXCHANGE : 0;
+    else if (key == "rename") {
+      op.renameFlags = value == "noreplace" ? RENAME_NOREPLACE : value == "exchange" ? RENAME_EXCHANGE : 0;
+    }
     else usage("unknown request key");
   }
   op.data.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -151,7 +155,12 @@ int main(int argc, char** argv) {
   op.rootFd = open(rootPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (op.rootFd < 0) answerError(errno, "open", rootPath);
   if (sys_pidfd_send_signal(pidfd, 0) < 0) answerError(errno, "pidfd_send_signal", rootPath);
-  if (setns(pidfd, CLONE_NEWUSER | (isMq ? CLONE_NEWIPC : 0)) < 0) answerError(errno, "setns", "user namespace");
+  const int joined = CLONE_NEWUSER | (isMq ? CLONE_NEWIPC : 0);
+  if (setns(pidfd, joined) < 0) {
+    int err = errno;
+    char names[SCOPE_NAMESPACE_NAMES_MAX];
+    answerError(err, "setns", scope_namespace_names(joined, names, sizeof names));
+  }
   gid_t g = (gid_t)gid;
   if (setgroupsAllowed() && setgroups(1, &g) < 0) answerError(errno, "setgroups", "");
   if (setresgid(g, g, g) < 0) answerError(errno, "setresgid", std::to_string(gid));

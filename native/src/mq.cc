@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "fileops.h"
+#include "sys_error.h"
 
 namespace scope {
 namespace {
@@ -20,6 +20,7 @@ constexpr long kMessageSize = 8192;
 struct Queue {
   mqd_t q = (mqd_t)-1;
   std::string name;
+  // Ours only once mq_open made it: a name we failed to create may be someone else's, and stays.
   ~Queue() {
     if (q != (mqd_t)-1) {
       mq_close(q);
@@ -29,7 +30,8 @@ struct Queue {
 };
 
 // O_EXCL: the queues are ours for this exchange. One left by an engine that died mid-exchange is
-// removed and made anew, rather than blocking every later request.
+// removed and made anew, rather than blocking every later request. One we may not remove (another
+// user's: /dev/mqueue is sticky) is never used: the second O_EXCL open fails with EEXIST.
 void create(Queue& queue, const std::string& name, int flags) {
   struct mq_attr attr {};
   attr.mq_maxmsg = kMaxMessages;
@@ -37,6 +39,7 @@ void create(Queue& queue, const std::string& name, int flags) {
   queue.name = name;
   queue.q = mq_open(name.c_str(), flags | O_CREAT | O_EXCL | O_CLOEXEC, 0666, &attr);
   if (queue.q == (mqd_t)-1 && errno == EEXIST) {
+    // Unchecked: the O_EXCL open below says whether the name is free now.
     mq_unlink(name.c_str());
     queue.q = mq_open(name.c_str(), flags | O_CREAT | O_EXCL | O_CLOEXEC, 0666, &attr);
   }

@@ -17,8 +17,8 @@ struct MqExchange {
 // Creates both queues (mode 0666, owned by the calling thread's fsuid/fsgid), sends the messages,
 // receives the replies to request `uniq` until one whose header is not a partial answer (status
 // 206), then removes both queues. Frames for another id (stale, or forged by anything in the
-// container, since the queues are 0666) are dropped. Throws SysError; ETIMEDOUT when nothing
-// answered in time.
+// container, since the queues are 0666) are dropped. Throws SysError (sys_error.h); ETIMEDOUT when nothing
+// answered in time, EEXIST when a queue of that name is there and not ours to remove.
 std::vector<std::string> runMqExchange(const MqExchange& x);
 
 }  // namespace scope

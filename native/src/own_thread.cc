@@ -8,7 +8,8 @@
 #include <cstring>
 #include <thread>
 
-#include "fileops.h"
+#include "namespaces.h"
+#include "sys_error.h"
 #include "syscalls.h"
 
 namespace scope {
@@ -52,7 +53,12 @@ void OwnThreadJob::Run() {
     // modes come out exactly as asked.
     if (unshare(CLONE_FS) < 0) throw SysError{errno, "unshare", "CLONE_FS"};
     umask(0);
-    if (join.flags && setns(join.pidfd, join.flags) < 0) throw SysError{errno, "setns", "ipc"};
+    // One call for the whole set (only namespaces a thread may join alone): a failure names every one of them.
+    if (join.flags && setns(join.pidfd, join.flags) < 0) {
+      int err = errno;
+      char names[SCOPE_NAMESPACE_NAMES_MAX];
+      throw SysError{err, "setns", scope_namespace_names(join.flags, names, sizeof names)};
+    }
     if (creds.set) {
       if (sys_setgroups_thread(1, &creds.gid) < 0) throw SysError{errno, "setgroups", ""};
       sys_setfsgid(creds.gid);
