@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execInTarget, spawnInTarget } from '../../native/exec';
 import { execHelperPath } from '../../native/index';
 import { Target } from '../../native/target';
-import { startTarget, type TestTarget } from '../support/targets';
+import { startBare, type BareContainer } from '../support/bare';
 
 /** Fields of a /proc/PID/status text. */
 function status(text: string): Record<string, string> {
@@ -39,7 +39,7 @@ function cgroup(controller: string, name: string): { dir: string; remove(): void
 describe('the target\'s confinement, copied (unshare-made targets)', function () {
   if (!readdirSync(V1).includes('pids')) return; // cgroup v1 with a pids hierarchy, as on the lab machines
   const stem = `scope-test-ld-${randomBytes(4).toString('hex')}`;
-  let confined: TestTarget;
+  let confined: BareContainer;
   let t: Target;
   let pids: { dir: string; remove(): void };
   let freezer: { dir: string; remove(): void };
@@ -47,7 +47,7 @@ describe('the target\'s confinement, copied (unshare-made targets)', function ()
   before(async () => {
     // A root target with a small bounding set, no_new_privs, low file limits, and loader variables
     // naming host files in its environment, in cgroups of its own.
-    confined = await startTarget('plain', {
+    confined = await startBare('plain', {
       confine: ['/usr/bin/setpriv', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all,+chown,+setuid,+setgid,+sys_chroot,+kill',
         '/usr/bin/prlimit', '--nofile=256:512', '--nproc=300:400'],
       env: { LD_DEBUG: 'files', LD_DEBUG_OUTPUT: `/tmp/${stem}`, LD_PRELOAD: '/lib/x86_64-linux-gnu/libc.so.6' },

@@ -2,15 +2,15 @@ import { expect } from 'chai';
 import { readlinkSync } from 'node:fs';
 import { execInTarget, spawnInTarget } from '../../native/exec';
 import { NAMESPACES, Target } from '../../native/target';
-import { startTarget, type TestTarget } from '../support/targets';
+import { startBare, type BareContainer } from '../support/bare';
 
 describe('exec inside a target (unshare-made targets)', () => {
-  let userns: TestTarget;
-  let noshell: TestTarget;
+  let userns: BareContainer;
+  let noshell: BareContainer;
   let t: Target;
   let bare: Target;
   before(async () => {
-    [userns, noshell] = await Promise.all([startTarget('userns'), startTarget('noshell')]);
+    [userns, noshell] = await Promise.all([startBare('userns'), startBare('noshell')]);
     t = Target.open(userns.pid);
     bare = Target.open(noshell.pid);
   });

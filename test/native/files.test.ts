@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { execInTarget } from '../../native/exec';
 import { ContainerFs } from '../../native/files';
 import { Target } from '../../native/target';
-import { startTarget, USERNS_BASE, type TestTarget } from '../support/targets';
+import { startBare, USERNS_BASE, type BareContainer } from '../support/bare';
 
 describe('ID-mapped file writes (unshare-made targets)', () => {
-  let userns: TestTarget;
+  let userns: BareContainer;
   let t: Target;
   let fs: ContainerFs;
   const inside = (argv: string[], uid = 0) => execInTarget(t, { argv, uid, gid: uid });
 
   before(async () => {
-    userns = await startTarget('userns');
+    userns = await startBare('userns');
     t = Target.open(userns.pid);
     fs = new ContainerFs(t);
   });

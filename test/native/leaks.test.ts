@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { execInTarget } from '../../native/exec';
 import { ContainerFs } from '../../native/files';
 import { Target } from '../../native/target';
-import { startTarget, type TestTarget } from '../support/targets';
+import { startBare, type BareContainer } from '../support/bare';
 
 /** Open descriptors, each with what it refers to, so that a failure says what leaked. */
 function openFds(): string[] {
@@ -22,9 +22,9 @@ function children(): string[] {
 }
 
 describe('no leaks (unshare-made target)', () => {
-  let userns: TestTarget;
+  let userns: BareContainer;
   before(async () => {
-    userns = await startTarget('userns');
+    userns = await startBare('userns');
   });
   after(() => userns?.stop());
 

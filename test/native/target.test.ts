@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { Target } from '../../native/target';
-import { startTarget, USERNS_BASE, type TestTarget } from '../support/targets';
+import { startBare, USERNS_BASE, type BareContainer } from '../support/bare';
 
 describe('target handle (unshare-made targets)', () => {
-  let userns: TestTarget;
-  let plain: TestTarget;
+  let userns: BareContainer;
+  let plain: BareContainer;
   before(async () => {
-    [userns, plain] = await Promise.all([startTarget('userns'), startTarget('plain')]);
+    [userns, plain] = await Promise.all([startBare('userns'), startBare('plain')]);
   });
   after(async () => {
     await Promise.all([userns?.stop(), plain?.stop()]);
@@ -40,7 +40,7 @@ describe('target handle (unshare-made targets)', () => {
   });
 
   it('a process that has exited is E_TARGET_GONE, when opening and after', async () => {
-    const gone = await startTarget('plain');
+    const gone = await startBare('plain');
     const t = Target.open(gone.pid);
     await gone.stop();
     expect(() => t.assertAlive()).to.throw(/has exited/).with.property('code', 'E_TARGET_GONE');

@@ -1,6 +1,7 @@
 /**
- * Container-like targets made from kernel objects alone, with util-linux's unshare, so that the
- * native core is tested without any runtime: a busybox root directory the target is chrooted into,
+ * Bare containers: container-like processes made from kernel objects alone, with util-linux's
+ * unshare, so that the native core is tested without any runtime: a busybox root directory the
+ * target is chrooted into,
  * its own PID and mount namespaces with a tmpfs on /tmp, and, for the "userns" kind, a user
  * namespace mapping 0-65535 inside to 100000-165535 on the host (as rootless podman and LXD do).
  */
@@ -9,10 +10,10 @@ import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type TargetKind = 'userns' | 'plain' | 'noshell';
+export type BareKind = 'userns' | 'plain' | 'noshell';
 
-export interface TestTarget {
-  kind: TargetKind;
+export interface BareContainer {
+  kind: BareKind;
   /** Host PID of the target (the chrooted `sleep`). */
   pid: number;
   /** Its root directory on the host. */
@@ -26,7 +27,7 @@ const APPLETS = ['env', 'sh', 'sleep', 'cat', 'id', 'stat', 'rm', 'ls', 'readlin
 const BUSYBOX = '/bin/busybox';
 export const USERNS_BASE = 100000;
 
-function buildRoot(kind: TargetKind): string {
+function buildRoot(kind: BareKind): string {
   const root = mkdtempSync(join(tmpdir(), `se-${kind}-`));
   chmodSync(root, 0o755); // it is the container's /, which every user must be able to walk
   for (const d of ['bin', 'proc', 'tmp', 'etc', 'home/app', 'dev/shm']) mkdirSync(join(root, d), { recursive: true });
@@ -60,7 +61,7 @@ function chownTree(root: string, base: number): void {
   walk(root);
 }
 
-export interface TargetOptions {
+export interface BareOptions {
   /** Host programs that exec the next word (setpriv, prlimit), run just before the chroot. */
   confine?: string[];
   /** Added to the target's environment, by env inside the chroot (static busybox: no host loader sees it). */
@@ -68,7 +69,7 @@ export interface TargetOptions {
 }
 
 /** Starts a target and waits until the chrooted sleep runs. */
-export async function startTarget(kind: TargetKind, opts: TargetOptions = {}): Promise<TestTarget> {
+export async function startBare(kind: BareKind, opts: BareOptions = {}): Promise<BareContainer> {
   const root = buildRoot(kind);
   const userns = kind === 'userns'
     ? ['--user', `--map-users=${USERNS_BASE},0,65536`, `--map-groups=${USERNS_BASE},0,65536`, '--setuid', '0', '--setgid', '0']
