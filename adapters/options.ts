@@ -9,7 +9,8 @@ import type { Env, Options } from '../core/tokens';
 export function daemonTimeoutMs(options: Options, env: Env): number {
   const v = options.timeoutMs;
   if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) {
-    throw new ScopeError('E_PLUGIN_CONFIG', `option "timeoutMs" is ${JSON.stringify(v)}: give a positive number of milliseconds`);
+    throw new ScopeError('E_PLUGIN_CONFIG',
+      `option "timeoutMs" is ${JSON.stringify(v)}: give a positive number of milliseconds`);
   }
   return timeoutFrom(v as number | undefined, env, DAEMON_TIMEOUT_ENV, DEFAULT_DAEMON_TIMEOUT_MS);
 }

@@ -61,12 +61,14 @@ export class IdMap {
 
   /** True for the initial namespace's map, where every ID is itself. */
   isIdentity(): boolean {
-    return this.ranges.every((r) => r.inside === r.outside) && this.ranges.some((r) => r.inside === 0 && r.count >= 0xffffffff);
+    return this.ranges.every((r) => r.inside === r.outside) &&
+      this.ranges.some((r) => r.inside === 0 && r.count >= 0xffffffff);
   }
 
   private unmapped(id: number, where: string): ScopeError {
     const shown = this.ranges.map((r) => `${r.inside} ${r.outside} ${r.count}`).join('; ') || 'empty';
-    return new ScopeError('E_ID_UNMAPPED', `${this.kind} ${id} ${where} has no mapping in the container's user namespace ` +
+    return new ScopeError('E_ID_UNMAPPED',
+      `${this.kind} ${id} ${where} has no mapping in the container's user namespace ` +
       `(${this.kind}_map: ${shown})`, { details: { id, kind: this.kind, ranges: this.ranges } });
   }
 }

@@ -12,6 +12,7 @@ function threshold(): number {
 
 export function log(level: Level, source: string, message: string, fields: Record<string, unknown> = {}): void {
   if (ORDER.indexOf(level) < threshold()) return;
-  const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('');
+  const extra = Object.entries(fields)
+    .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('');
   process.stderr.write(`scope-engine[${source}] ${level.toUpperCase()} ${message}${extra}\n`);
 }

@@ -24,7 +24,8 @@ export function runTool(cmd: string, args: string[], opts: ToolOptions = {}): Pr
       const e = err as NodeJS.ErrnoException & { killed?: boolean };
       const said = String(stderr);
       const scoped = e.code === 'ENOENT'
-        ? new ScopeError('E_RUNTIME_UNAVAILABLE', `${cmd}: not found${opts.installHint ? ` (${opts.installHint})` : ''}`, { cause: err })
+        ? new ScopeError('E_RUNTIME_UNAVAILABLE',
+          `${cmd}: not found${opts.installHint ? ` (${opts.installHint})` : ''}`, { cause: err })
         : e.killed
           ? new ScopeError('E_RUNTIME_UNAVAILABLE', `${cmd} did not answer within ${timeout} ms`, { cause: err })
           : new ScopeError('E_RUNTIME_ERROR', `${cmd}: ${said.trim() || e.message}`, { cause: err });

@@ -26,7 +26,10 @@ async function main(): Promise<void> {
   const results = await interleave([
     { name: 'nsenter -t PID -a', fn: () => run('nsenter', ['-t', pid, '-a', 'true']) },
     { name: 'docker exec', fn: () => run('docker', ['exec', container, 'true']) },
-    { name: 'scope-engine exec (CLI, cold)', fn: () => run(process.execPath, [cli, 'exec', '-r', 'docker', container, '--', 'true'], env) },
+    {
+      name: 'scope-engine exec (CLI, cold)',
+      fn: () => run(process.execPath, [cli, 'exec', '-r', 'docker', container, '--', 'true'], env),
+    },
     {
       name: 'library: resolve + pin + exec',
       async fn() {
@@ -39,7 +42,10 @@ async function main(): Promise<void> {
       },
     },
     { name: 'library: exec on a pinned target', fn: () => execInTarget(target, { argv: ['true'] }) },
-    { name: 'library: exec on a pinned target, --privileged', fn: () => execInTarget(target, { argv: ['true'], privileged: true }) },
+    {
+      name: 'library: exec on a pinned target, --privileged',
+      fn: () => execInTarget(target, { argv: ['true'], privileged: true }),
+    },
   ], runs);
   target.close();
   await engine.close();

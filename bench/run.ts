@@ -25,7 +25,8 @@ const ENV = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
 function stopProbes(container: string): void {
   run(process.execPath, [CLI, 'stop', '--keep', '-r', 'docker', container], ENV);
   spawnSync('docker', ['exec', container, 'sh', '-c',
-    `p=$(cat ${DOCKER_DIR}/scope-probe.1.lock 2>/dev/null) && kill $p && while kill -0 $p 2>/dev/null; do sleep 0.02; done`]);
+    `p=$(cat ${DOCKER_DIR}/scope-probe.1.lock 2>/dev/null) && kill $p && ` +
+    'while kill -0 $p 2>/dev/null; do sleep 0.02; done']);
 }
 
 function removeInstalls(container: string): void {
@@ -46,11 +47,25 @@ async function main(): Promise<void> {
     run('docker', ['exec', '-d', container, `${DOCKER_DIR}/scope-probe`, '--pid', '1', '--dir', DOCKER_DIR]);
   };
   // Each timed step starts from a stopped probe; `first` also from an empty container.
-  const fresh = (fn: () => unknown) => async () => { stopProbes(container); removeInstalls(container); const t = Date.now(); await fn(); return Date.now() - t; };
-  const again = (fn: () => unknown) => async () => { stopProbes(container); const t = Date.now(); await fn(); return Date.now() - t; };
+  const fresh = (fn: () => unknown) => async () => {
+    stopProbes(container);
+    removeInstalls(container);
+    const t = Date.now();
+    await fn();
+    return Date.now() - t;
+  };
+  const again = (fn: () => unknown) => async () => {
+    stopProbes(container);
+    const t = Date.now();
+    await fn();
+    return Date.now() - t;
+  };
   const results = [
     await time('docker cp + docker exec -d (first)', runs, fresh(dockerRun), true),
-    await time('docker cp + docker exec -d (repeated)', runs, again(() => { run('docker', ['exec', container, 'rm', '-rf', DOCKER_DIR]); dockerRun(); }), true),
+    await time('docker cp + docker exec -d (repeated)', runs, again(() => {
+      run('docker', ['exec', container, 'rm', '-rf', DOCKER_DIR]);
+      dockerRun();
+    }), true),
     await time('scope-engine run -d, CLI (first)', runs, fresh(cliRun), true),
     await time('scope-engine run -d, CLI (repeated)', runs, again(cliRun), true),
     await time('library runPayload (first)', runs, fresh(libRun), true),
@@ -59,7 +74,8 @@ async function main(): Promise<void> {
   stopProbes(container);
   removeInstalls(container);
   await engine.close();
-  console.log(`payload ${payload.name} ${payload.version} (${payload.files.reduce((n, f) => n + f.data.length, 0)} bytes) into ${container}, ` +
+  console.log(`payload ${payload.name} ${payload.version} ` +
+    `(${payload.files.reduce((n, f) => n + f.data.length, 0)} bytes) into ${container}, ` +
     `started detached; median of ${runs} runs each`);
   printTable(results, ['docker cp + docker exec -d (first)', 'docker cp + docker exec -d (repeated)']);
 }

@@ -12,7 +12,8 @@ export interface Timing {
  * Median wall time of `fn` over `runs` runs after one warm-up. With `selfTimed`, `fn` returns the
  * milliseconds of its timed part itself (so that untimed set-up between runs is left out).
  */
-export async function time(name: string, runs: number, fn: () => unknown | Promise<unknown>, selfTimed = false): Promise<Timing> {
+export async function time(name: string, runs: number, fn: () => unknown | Promise<unknown>,
+  selfTimed = false): Promise<Timing> {
   await fn(); // warm-up: page cache, lazy loads
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {

@@ -44,7 +44,9 @@ Examples:
       // USER only when root sees other users' rootless containers: whose runtime each belongs to.
       const users = containers.some((c) => c.user);
       printTable(['RUNTIME', 'CONTAINER ID', 'NAME', 'STATE', 'PID', ...(users ? ['USER'] : [])],
-        containers.map((c) => [c.runtime, shortId(c.id), c.name, c.state, String(c.pid), ...(users ? [c.user ?? '-'] : [])]));
+        containers.map((c) => [
+          c.runtime, shortId(c.id), c.name, c.state, String(c.pid), ...(users ? [c.user ?? '-'] : []),
+        ]));
       for (const u of unavailable) process.stderr.write(`scope-engine: ${u.runtime} skipped: ${u.reason}\n`);
     }));
 
@@ -62,7 +64,8 @@ Examples:
   scope-engine resolve --runtime docker web
   nsenter -t "$(scope-engine resolve web)" -m -p ps
   scope-engine resolve --runtime docker 4410d7 --json`)
-    .action(async (ref: string, opts: { runtime: string }, cmd: Command) => withEngine(cmd, async (engine, g: GlobalOptions) => {
+    .action(async (ref: string, opts: { runtime: string }, cmd: Command) =>
+      withEngine(cmd, async (engine, g: GlobalOptions) => {
       const c = await engine.resolve(opts.runtime, ref);
       if (g.json) return printJson(c);
       process.stdout.write(`${c.pid}\n`);

@@ -62,7 +62,8 @@ function onInterrupt(sig: NodeJS.Signals): void {
   process.exit(status);
 }
 
-export async function withEngine(cmd: Command, body: (engine: Engine, g: GlobalOptions) => Promise<void>): Promise<void> {
+export async function withEngine(cmd: Command,
+  body: (engine: Engine, g: GlobalOptions) => Promise<void>): Promise<void> {
   const g = globalOptions(cmd);
   let engine: Engine | undefined;
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];

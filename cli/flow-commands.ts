@@ -1,6 +1,8 @@
 /** The scope flows on the command line: run, attach, detach, reattach, ipc. */
 import type { Command } from 'commander';
-import { askPayload, AUTO, runPayload, ScopeError, stopPayload, writeDconf, type Progress, type RunResult } from '../core/index';
+import {
+  askPayload, AUTO, runPayload, ScopeError, stopPayload, writeDconf, type Progress, type RunResult,
+} from '../core/index';
 import { collect, RUNTIME_HELP, waitForExit, withEngine, type GlobalOptions } from './context';
 import { parseEnv, PRIVILEGED_HELP, warnPrivileged } from './inside-commands';
 import { printJson } from './output';
@@ -40,10 +42,12 @@ Examples:
   scope-engine run --pid 42 -e SCOPE_PROBE_PERIOD_MS=200 web
   scope-engine run --payload ./my-payload web
   scope-engine run web -- {install}/scope-probe --pid {pid} --dir /tmp --count 3`)
-    .action(async (ref: string, command: string[], opts: RunFlags, cmd: Command) => withEngine(cmd, async (engine, g) => {
+    .action(async (ref: string, command: string[], opts: RunFlags, cmd: Command) =>
+      withEngine(cmd, async (engine, g) => {
       const result = await runPayload(engine, opts.runtime, ref, {
         payloadDir: opts.payload, pid: parsePid(opts.pid), command: command.length ? command : undefined,
-        env: parseEnv(opts.env), detach: opts.detach, progress: progressPrinter(g), privileged: warnPrivileged(opts.privileged),
+        env: parseEnv(opts.env), detach: opts.detach, progress: progressPrinter(g),
+        privileged: warnPrivileged(opts.privileged),
       });
       if (opts.detach) return reportStarted(result, g, true);
       reportStarted(result, g, false);
@@ -61,7 +65,8 @@ Examples:
   scope-engine attach --pid 42 web`)
     .action(async (ref: string, opts: RunFlags, cmd: Command) => withEngine(cmd, async (engine, g) => {
       reportStarted(await runPayload(engine, opts.runtime, ref, {
-        payloadDir: opts.payload, pid: parsePid(opts.pid), env: parseEnv(opts.env), detach: true, progress: progressPrinter(g),
+        payloadDir: opts.payload, pid: parsePid(opts.pid), env: parseEnv(opts.env),
+        detach: true, progress: progressPrinter(g),
         privileged: warnPrivileged(opts.privileged),
       }), g, true);
     }));
@@ -84,11 +89,15 @@ runs from it. Nothing running is not an error: the install is still removed.
 Examples:
   scope-engine stop --runtime docker web
   scope-engine stop --all --keep web`)
-    .action(async (ref: string, opts: { runtime: string; payload?: string; pid?: string; all?: boolean; keep?: boolean }, cmd: Command) =>
+    .action(async (ref: string,
+      opts: { runtime: string; payload?: string; pid?: string; all?: boolean; keep?: boolean }, cmd: Command) =>
       withEngine(cmd, async (engine, g) => {
-        const r = await stopPayload(engine, opts.runtime, ref, { payloadDir: opts.payload, pid: parsePid(opts.pid), all: opts.all, keep: opts.keep });
+        const r = await stopPayload(engine, opts.runtime, ref, {
+          payloadDir: opts.payload, pid: parsePid(opts.pid), all: opts.all, keep: opts.keep,
+        });
         if (g.json) return printJson({ ...r, container: r.container.name });
-        for (const s of r.stopped) process.stdout.write(`stopped loader PID ${s.loader} (watching PID ${s.target}) in ${r.container.name}\n`);
+        for (const s of r.stopped) process.stdout.write(
+          `stopped loader PID ${s.loader} (watching PID ${s.target}) in ${r.container.name}\n`);
         if (!r.stopped.length) process.stdout.write(`no payload was running in ${r.container.name}\n`);
         for (const d of r.removed) process.stdout.write(`removed ${r.container.name}:${d}\n`);
       }));
@@ -96,7 +105,9 @@ Examples:
   for (const attach of [false, true]) {
     program
       .command(attach ? 'reattach' : 'detach')
-      .description(attach ? 'tell the payload in a container to resume (SCOPE_CMD_ATTACH=true)' : 'tell the payload in a container to stop reporting (SCOPE_CMD_ATTACH=false)')
+      .description(attach
+        ? 'tell the payload in a container to resume (SCOPE_CMD_ATTACH=true)'
+        : 'tell the payload in a container to stop reporting (SCOPE_CMD_ATTACH=false)')
       .argument('<container>', 'a name, a full ID or an unambiguous ID prefix')
       .option('-r, --runtime <name>', RUNTIME_HELP, AUTO)
       .option('--pid <n>', PID_HELP)
@@ -108,12 +119,17 @@ was applied. Exit status 17 means nothing read it in time (is a payload running?
 
 Examples:
   scope-engine ${attach ? 'reattach' : 'detach'} --runtime docker web`)
-      .action(async (ref: string, opts: { runtime: string; pid?: string; wait: string }, cmd: Command) => withEngine(cmd, async (engine, g) => {
-        const r = await writeDconf(engine, opts.runtime, ref, { attach, pid: parsePid(opts.pid), waitMs: parseMs(opts.wait, '--wait') });
+      .action(async (ref: string, opts: { runtime: string; pid?: string; wait: string }, cmd: Command) =>
+        withEngine(cmd, async (engine, g) => {
+        const r = await writeDconf(engine, opts.runtime, ref, {
+          attach, pid: parsePid(opts.pid), waitMs: parseMs(opts.wait, '--wait'),
+        });
         if (g.json) printJson({ ...r, container: r.container.name });
-        else if (r.applied) process.stdout.write(`${attach ? 'reattached' : 'detached'}: PID ${r.target.nsPid} in ${r.container.name} read ${r.path}\n`);
+        else if (r.applied) process.stdout.write(
+          `${attach ? 'reattached' : 'detached'}: PID ${r.target.nsPid} in ${r.container.name} read ${r.path}\n`);
         if (!r.applied) {
-          throw new ScopeError('E_IPC_TIMEOUT', `nothing in ${r.container.name} read ${r.path} within ${opts.wait} ms; ` +
+          throw new ScopeError('E_IPC_TIMEOUT',
+            `nothing in ${r.container.name} read ${r.path} within ${opts.wait} ms; ` +
             'the file stays for a payload that starts later (scope-engine attach)');
         }
       }));
@@ -134,12 +150,16 @@ the target's user (mode 0666), sends {"req":"<request>"}, prints the answer, and
 Examples:
   scope-engine ipc --runtime docker web status
   scope-engine ipc web status --json | jq .data.reports`)
-    .action(async (ref: string, request: string, opts: { runtime: string; pid?: string; timeout: string }, cmd: Command) =>
+    .action(async (ref: string, request: string, opts: { runtime: string; pid?: string; timeout: string },
+      cmd: Command) =>
       withEngine(cmd, async (engine, g) => {
         const timeout = parseMs(opts.timeout, '--timeout');
-        const answer = await askPayload(engine, opts.runtime, ref, { request, pid: parsePid(opts.pid), timeoutMs: timeout });
+        const answer = await askPayload(engine, opts.runtime, ref, {
+          request, pid: parsePid(opts.pid), timeoutMs: timeout,
+        });
         if (g.json) printJson(answer);
-        else process.stdout.write(`${typeof answer.data === 'string' ? forTerminal(answer.data) : JSON.stringify(answer.data, null, 2)}\n`);
+        else process.stdout.write(
+          `${typeof answer.data === 'string' ? forTerminal(answer.data) : JSON.stringify(answer.data, null, 2)}\n`);
         if (answer.status >= 400) process.exitCode = 1;
       }));
 }
@@ -156,7 +176,8 @@ function runOptions(cmd: Command): Command {
 /** A duration in milliseconds, as --wait and --timeout take it: a whole number from 1 to 10 minutes. */
 function parseMs(text: string, flag: string): number {
   const ms = Number(text);
-  if (!/^\d+$/.test(text) || ms < 1 || ms > 600_000) throw new ScopeError('E_USAGE', `invalid ${flag} "${text}": give milliseconds, from 1 to 600000`);
+  if (!/^\d+$/.test(text) || ms < 1 || ms > 600_000) throw new ScopeError('E_USAGE',
+    `invalid ${flag} "${text}": give milliseconds, from 1 to 600000`);
   return ms;
 }
 

@@ -11,8 +11,10 @@ export function addInsideCommands(program: Command): void {
     .argument('<container>', 'a name, a full ID or an unambiguous ID prefix')
     .argument('<command...>', 'the program and its arguments, after --')
     .option('-r, --runtime <name>', RUNTIME_HELP, AUTO)
-    .option('--ns <list>', `namespaces to join, comma-separated (${NAMESPACES.join(',')}); default: every one that differs from ours`)
-    .option('-u, --user <user[:group]>', 'user and group inside the container, as numbers or names (default: the container main process\'s)')
+    .option('--ns <list>',
+      `namespaces to join, comma-separated (${NAMESPACES.join(',')}); default: every one that differs from ours`)
+    .option('-u, --user <user[:group]>',
+      'user and group inside the container, as numbers or names (default: the container main process\'s)')
     .option('--privileged', PRIVILEGED_HELP)
     .option('--host-binary', 'the command is a host path, opened before entering: runs tools a container lacks')
     .option('-i, --interactive', 'keep stdin open and pass it to the command')
@@ -23,7 +25,8 @@ export function addInsideCommands(program: Command): void {
 No nsenter, no docker exec: scope-engine pins the container's main process with a pidfd and
 joins its namespaces itself. The command gets what the runtime's own exec would give it, read
 from that process: its user (unless --user), capabilities, no_new_privs, seccomp filters,
-cgroups, resource limits and LSM label; a paused container is refused. The command's exit status becomes scope-engine's (a command killed
+cgroups, resource limits and LSM label; a paused container is refused. The command's exit status ` +
+      `becomes scope-engine's (a command killed
 by a signal gives 128+signal); 125 means entering failed, 126 the command could not run, 127
 it was not found. With --json the output is captured and printed as one JSON object.
 
@@ -35,9 +38,12 @@ Examples:
   scope-engine exec --ns net web -- ip addr        # only the network namespace`)
     .action(async (ref: string, argv: string[], opts: ExecFlags, cmd: Command) => withEngine(cmd, async (engine, g) => {
       const req = {
-        argv, namespaces: parseNamespaces(opts.ns), user: opts.user, cwd: opts.workdir, env: parseEnv(opts.env), hostBinary: opts.hostBinary,
+        argv, namespaces: parseNamespaces(opts.ns), user: opts.user, cwd: opts.workdir, env: parseEnv(opts.env),
+        hostBinary: opts.hostBinary,
         tty: opts.tty, privileged: warnPrivileged(opts.privileged),
-        stdio: g.json ? ['ignore', 'pipe', 'pipe'] as const : [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] as const,
+        stdio: g.json
+          ? ['ignore', 'pipe', 'pipe'] as const
+          : [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] as const,
       };
       await execIn(engine, opts.runtime, ref, { ...req, stdio: [...req.stdio] }, async (p) => {
         const out: Buffer[] = [];
@@ -45,7 +51,10 @@ Examples:
         p.child.stdout?.on('data', (b: Buffer) => out.push(b));
         p.child.stderr?.on('data', (b: Buffer) => err.push(b));
         const { exitCode, signal } = await waitForExit(p);
-        if (g.json) printJson({ exitCode, signal, pid: await p.started, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+        if (g.json) printJson({
+          exitCode, signal, pid: await p.started,
+          stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(),
+        });
         process.exitCode = exitCode;
       });
     }));
@@ -56,7 +65,8 @@ Examples:
     .argument('<src>', 'a host file or directory, or - for stdin')
     .argument('<container:dest>', 'the container and the path inside it')
     .option('-r, --runtime <name>', RUNTIME_HELP, AUTO)
-    .option('--owner <user:group>', 'owner inside the container, numbers or names (default: the container main process\'s)')
+    .option('--owner <user:group>',
+      'owner inside the container, numbers or names (default: the container main process\'s)')
     .option('--mode <octal>', 'mode of the copied files (default: the source\'s)')
     .addHelpText('after', `
 Files are created as the owner would create them (through the container's uid_map and
@@ -77,17 +87,20 @@ Examples:
 }
 
 interface ExecFlags {
-  runtime: string; ns?: string; user?: string; hostBinary?: boolean; interactive?: boolean; tty?: boolean; workdir: string; env: string[];
+  runtime: string; ns?: string; user?: string; hostBinary?: boolean; interactive?: boolean; tty?: boolean;
+  workdir: string; env: string[];
   privileged?: boolean;
 }
 
-export const PRIVILEGED_HELP = 'run with the engine\'s own capabilities, no seccomp filter and no LSM label (as docker exec --privileged); ' +
+export const PRIVILEGED_HELP = 'run with the engine\'s own capabilities, no seccomp filter and no LSM label ' +
+  '(as docker exec --privileged); ' +
   'the container\'s cgroups and user still apply';
 
 /** --privileged is said on stderr every time, so that it never goes unnoticed in a script's log. */
 export function warnPrivileged(privileged: boolean | undefined): boolean {
   if (privileged) {
-    process.stderr.write('scope-engine: --privileged: the program runs with the engine\'s capabilities, without the container\'s ' +
+    process.stderr.write('scope-engine: --privileged: the program runs with the engine\'s capabilities, ' +
+      'without the container\'s ' +
       'seccomp filters, no_new_privs, resource limits or LSM label\n');
   }
   return !!privileged;
@@ -108,6 +121,7 @@ export function parseEnv(pairs: string[]): Record<string, string> {
 }
 
 export function parseMode(text: string): number {
-  if (!/^0?[0-7]{3,4}$/.test(text)) throw new ScopeError('E_USAGE', `invalid mode "${text}": give octal digits such as 0644`);
+  if (!/^0?[0-7]{3,4}$/.test(text)) throw new ScopeError('E_USAGE',
+    `invalid mode "${text}": give octal digits such as 0644`);
   return parseInt(text, 8);
 }

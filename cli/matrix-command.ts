@@ -9,12 +9,15 @@ export function addMatrixCommand(program: Command): void {
   program
     .command('matrix')
     .description('put runtime adapters through the conformance scenarios and print a status table')
-    .option('-r, --runtime <list>', 'comma-separated row labels or adapter names, or one label with commas (default: every row of the lab file)')
+    .option('-r, --runtime <list>',
+      'comma-separated row labels or adapter names, or one label with commas (default: every row of the lab file)')
     .option('--format <md|json>', 'the table as Markdown or JSON', 'md')
     .option('--lab <file>', 'which containers each runtime row uses (default: the repository\'s test/lab/matrix.json)')
     // The flag's name before "lab"; scripts written then still work.
     .addOption(new Option('--targets <file>').hideHelp())
-    .option('--create <image>', 'make fixture containers from IMAGE (with /bin/sleep) for docker, podman, ctr and nerdctl, and remove them afterwards')
+    .option('--create <image>',
+      'make fixture containers from IMAGE (with /bin/sleep) for docker, podman, ctr and nerdctl, ' +
+      'and remove them afterwards')
     .addHelpText('after', `
 Scenarios: resolve by name and by ID prefix, unknown and stopped containers, list, exec landing in
 the target's namespaces, an ID-mapped write read and removed inside by root and by uid 1000, run
@@ -29,14 +32,20 @@ Examples:
   scope-engine matrix --runtime docker,podman --format json
   scope-engine matrix --lab ./my-lab.json
   scope-engine matrix --runtime docker,ctr --create scope-lab-busybox`)
-    .action(async (opts: { runtime?: string; format: string; lab?: string; targets?: string; create?: string }, cmd: Command) => {
+    .action(async (opts: { runtime?: string; format: string; lab?: string; targets?: string; create?: string },
+      cmd: Command) => {
       const g = globalOptions(cmd);
       try {
-        if (!['md', 'json'].includes(opts.format)) throw new ScopeError('E_USAGE', `--format ${opts.format}: give md or json`);
-        const rows = await runMatrix({ labFile: opts.lab ?? opts.targets ?? LAB_FILE, createFrom: opts.create, only: opts.runtime ? [opts.runtime, ...opts.runtime.split(',').map((s) => s.trim())] : undefined });
+        if (!['md', 'json'].includes(opts.format)) throw new ScopeError('E_USAGE',
+          `--format ${opts.format}: give md or json`);
+        const rows = await runMatrix({
+          labFile: opts.lab ?? opts.targets ?? LAB_FILE, createFrom: opts.create,
+          only: opts.runtime ? [opts.runtime, ...opts.runtime.split(',').map((s) => s.trim())] : undefined,
+        });
         const counts = countOutcomes(rows);
         if (opts.format === 'json' || g.json) printJson({ rows, ...counts });
-        else process.stdout.write(`${formatMarkdown(rows)}\n\nmatrix: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+        else process.stdout.write(`${formatMarkdown(rows)}\n\n` +
+          `matrix: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
         process.exitCode = counts.failed ? 1 : 0;
       } catch (err) {
         process.exitCode = reportError(toScopeError(err), g);

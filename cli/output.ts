@@ -9,7 +9,8 @@ export interface Output {
 /** Prints rows under a header, each column as wide as its widest cell, like `docker ps`. */
 export function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('   ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+    .join('   ').trimEnd();
   process.stdout.write([line(header), ...rows.map(line)].join('\n') + '\n');
 }
 

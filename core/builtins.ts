@@ -14,7 +14,8 @@ export class Builtins {
   private readonly children: DependencyContainer[] = [];
 
   /** `flags`: option values from the command line, given to every built-in that declares the option. */
-  constructor(private readonly di: DependencyContainer, private readonly registry: Registry, private readonly flags: Options) {}
+  constructor(private readonly di: DependencyContainer, private readonly registry: Registry,
+    private readonly flags: Options) {}
 
   has(id: string): boolean {
     return this.registry.get('runtime', id) !== undefined;
@@ -36,7 +37,8 @@ export class Builtins {
     } catch (err) {
       // An adapter refusing its options knows which option, not which file and entry: say those too.
       const e = toScopeError(err, `building built-in ${b.id}`);
-      if (e.code === 'E_PLUGIN_CONFIG' && e.details?.file === undefined) throw configError(entry.file, entry.index, entry.name, e.message, e);
+      if (e.code === 'E_PLUGIN_CONFIG' && e.details?.file === undefined) throw configError(
+        entry.file, entry.index, entry.name, e.message, e);
       throw e;
     }
   }

@@ -100,12 +100,16 @@ export class Engine {
       adapter = pluginAdapter(entry, deadlineMs, this.env);
       // The plugin bounds its own start and calls, killing it and saying what its stderr said; this
       // backstop only counts when that fails, so it leaves room for a start on the first call.
-      guard = { deadlineMs: deadlineMs + (entry.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) + 1000, timeoutCode: 'E_PLUGIN_TIMEOUT' };
+      guard = {
+        deadlineMs: deadlineMs + (entry.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) + 1000,
+        timeoutCode: 'E_PLUGIN_TIMEOUT',
+      };
     }
     return {
       name: entry.name,
       kind: entry.kind,
-      source: entry.kind === 'builtin' ? `built-in ${entry.builtin}` : entry.kind === 'module' ? entry.module : `plugin ${entry.command}`,
+      source: entry.kind === 'builtin' ? `built-in ${entry.builtin}`
+        : entry.kind === 'module' ? entry.module : `plugin ${entry.command}`,
       file: entry.file,
       adapter: new GuardedRuntime(entry.name, adapter, guard),
     };
@@ -148,7 +152,8 @@ export class Engine {
         answers.map((a) => `${a.runtime}: ${a.unavailable}`).join('; '));
     }
     const hits = asked.filter((a) => a.value || a.error?.code === 'E_NOT_RUNNING' || a.error?.code === 'E_AMBIGUOUS');
-    const failures = asked.filter((a) => a.error && !hits.includes(a) && a.error.code !== 'E_NOT_FOUND').map((a) => a.error!.message);
+    const failures = asked.filter((a) => a.error && !hits.includes(a) && a.error.code !== 'E_NOT_FOUND')
+      .map((a) => a.error!.message);
     if (hits.length > 1) {
       throw new ScopeError('E_AMBIGUOUS',
         `"${ref}" names a container in ${hits.length} runtimes (${hits.map((h) => h.runtime).join(', ')}); ` +
@@ -166,8 +171,11 @@ export class Engine {
   }
 
   /** Containers of one runtime, or with "all" of every available one (the others are reported, not fatal). */
-  async list(selector: string): Promise<{ containers: Container[]; unavailable: { runtime: string; reason: string }[] }> {
-    if (selector !== ALL && selector !== AUTO) return { containers: await this.runtime(selector).list(), unavailable: [] };
+  async list(selector: string):
+    Promise<{ containers: Container[]; unavailable: { runtime: string; reason: string }[] }> {
+    if (selector !== ALL && selector !== AUTO) return {
+      containers: await this.runtime(selector).list(), unavailable: [],
+    };
     const answers = await this.askAvailable((r) => r.adapter.list(), 'listing containers');
     const containers = answers.flatMap((a) => a.value ?? []);
     const unavailable = answers.filter((a) => !a.value)

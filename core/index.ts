@@ -49,7 +49,9 @@ export function engineContainer(opts: EngineOptions = {}): DependencyContainer {
   if (missing(Clock)) c.register(Clock, { useValue: processDefaults.clock });
   if (missing(HostRoot)) c.register(HostRoot, { useValue: processDefaults.hostRoot });
   if (missing(Registry)) c.register(Registry, { useValue: builtinRegistry });
-  if (missing(ConfigFiles)) c.register(ConfigFiles, { useFactory: (d) => configFilesFor(d.resolve<Env>(Env), opts.plugins) });
+  if (missing(ConfigFiles)) c.register(ConfigFiles, {
+    useFactory: (d) => configFilesFor(d.resolve<Env>(Env), opts.plugins),
+  });
   // A client (containerd's) is one per engine, shared by the runtimes that take it.
   for (const client of c.resolve(Registry).all('client')) if (missing(client.make)) c.registerSingleton(client.make);
   c.register(Builtins, {

@@ -65,7 +65,8 @@ export class Registry {
   /** The options the runtimes declare with a flag, each flag once (ctr and nerdctl share --namespace). */
   flags(): OptionSpec[] {
     const seen = new Map<string, OptionSpec>();
-    for (const b of this.all('runtime')) for (const o of b.options ?? []) if (o.flag && !seen.has(o.name)) seen.set(o.name, o);
+    for (const b of this.all('runtime')) for (const o of b.options ?? [])
+      if (o.flag && !seen.has(o.name)) seen.set(o.name, o);
     return [...seen.values()];
   }
 }

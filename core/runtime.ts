@@ -87,7 +87,8 @@ export async function socketProblem(path: string): Promise<string | undefined> {
 export function requireRunning(c: Container): Container {
   if ((c.state === 'running' || c.state === 'paused') && c.pid > 0) return c;
   throw new ScopeError('E_NOT_RUNNING',
-    `container ${c.name}${c.name === c.id ? '' : ` (${shortId(c.id)})`} is ${c.state}, not running; start it first`, { details: { container: c } });
+    `container ${c.name}${c.name === c.id ? '' : ` (${shortId(c.id)})`} is ${c.state}, not running; start it first`,
+    { details: { container: c } });
 }
 
 /** Short form of a container ID, as docker prints it; IDs that are names (ctr, LXC) stay whole. */
@@ -99,7 +100,8 @@ const METHODS = ['probe', 'list', 'resolve'] as const;
 
 /** Says what is missing when `value` does not implement ContainerRuntime; undefined when it does. */
 export function whyNotARuntime(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object') return `expected an object, got ${value === null ? 'null' : typeof value}`;
+  if (value === null || typeof value !== 'object') return 'expected an object, got ' +
+    `${value === null ? 'null' : typeof value}`;
   const v = value as Record<string, unknown>;
   if (typeof v.name !== 'string' || v.name === '') return 'it has no "name" string';
   const missing = METHODS.filter((m) => typeof v[m] !== 'function');

@@ -61,24 +61,32 @@ interface HelperEvent {
 }
 
 /** Stages of the helper where taking the target's confinement failed (see native/src/confine-*.c). */
-const CONFINEMENT_STAGES = new Set(['status', 'limits', 'cgroup', 'seccomp', 'lsm', 'rlimit', 'no_new_privs', 'capabilities']);
+const CONFINEMENT_STAGES = new Set([
+  'status', 'limits', 'cgroup', 'seccomp', 'lsm', 'rlimit', 'no_new_privs', 'capabilities',
+]);
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
   if (!opts.argv.length) throw new ScopeError('E_USAGE', 'no program to run');
   const namespaces = opts.namespaces ?? target.differing;
-  if (opts.namespaces && !opts.namespaces.length) throw new ScopeError('E_USAGE', `no namespace to join; known: ${NAMESPACES.join(', ')}`);
+  if (opts.namespaces && !opts.namespaces.length) throw new ScopeError('E_USAGE',
+    `no namespace to join; known: ${NAMESPACES.join(', ')}`);
   for (const ns of namespaces) {
-    if (!NAMESPACES.includes(ns)) throw new ScopeError('E_USAGE', `unknown namespace "${ns}"; known: ${NAMESPACES.join(', ')}`);
+    if (!NAMESPACES.includes(ns)) throw new ScopeError('E_USAGE',
+      `unknown namespace "${ns}"; known: ${NAMESPACES.join(', ')}`);
   }
   target.assertAlive();
   // Without root, joining any namespace of another user namespace needs the capability that only
   // joining that user namespace gives (setns checks it in ours as well): say so before trying.
-  if (process.geteuid?.() !== 0 && target.differing.includes('user') && namespaces.length && !namespaces.includes('user')) {
-    throw new ScopeError('E_PERMISSION', `without root, ${namespaces.join(', ')} of this container can be joined only together with its user namespace: add user to --ns`);
+  if (process.geteuid?.() !== 0 && target.differing.includes('user') && namespaces.length &&
+    !namespaces.includes('user')) {
+    throw new ScopeError('E_PERMISSION', `without root, ${namespaces.join(', ')} of this container can be joined ` +
+      'only together with its user namespace: add user to --ns');
   }
-  const args = ['--pidfd', '3', '--pid', String(target.pid), '--report-fd', '4', '--env-fd', '5', '--cwd', opts.cwd ?? '/'];
+  const args = [
+    '--pidfd', '3', '--pid', String(target.pid), '--report-fd', '4', '--env-fd', '5', '--cwd', opts.cwd ?? '/',
+  ];
   if (namespaces.length) args.push('--ns', namespaces.join(','));
   const ids = credentials(target, opts, namespaces.includes('user'));
   args.push('--uid', String(ids.uid), '--gid', String(ids.gid), '--groups', ids.groups.join(','));
@@ -93,14 +101,18 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
   const profile = !opts.privileged && target.spec && !canReadFilters() ? profileOfSpec(target.spec) : undefined;
   if (profile) args.push('--seccomp-fd', '6');
   args.push('--', ...opts.argv);
-  const stdio = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit'] : opts.stdio === 'pipe' || !opts.stdio ? ['pipe', 'pipe', 'pipe'] : opts.stdio;
-  const envBlock = Buffer.from(Object.entries(environment(target, opts, namespaces.includes('mnt'))).map(([k, v]) => `${k}=${v}\0`).join(''));
+  const stdio = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit']
+    : opts.stdio === 'pipe' || !opts.stdio ? ['pipe', 'pipe', 'pipe'] : opts.stdio;
+  const envBlock = Buffer.from(Object.entries(environment(target, opts, namespaces.includes('mnt')))
+    .map(([k, v]) => `${k}=${v}\0`).join(''));
   const envFd = native().memfdOf('scope-exec-env', envBlock);
   const profileFd = profile ? native().memfdOf('scope-exec-seccomp', Buffer.from(profile)) : undefined;
   let child: ChildProcess;
   try {
     child = spawn(execHelperPath(), args, {
-      stdio: [...(stdio as StdioOptions[]), target.pidfd, 'pipe', envFd, ...(profileFd === undefined ? [] : [profileFd])] as StdioOptions,
+      stdio: [
+        ...(stdio as StdioOptions[]), target.pidfd, 'pipe', envFd, ...(profileFd === undefined ? [] : [profileFd]),
+      ] as StdioOptions,
       env: {},
       detached: opts.keep,
     });
@@ -123,7 +135,8 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
   });
   started.catch(() => undefined);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', (err) => reject(new ScopeError('E_NATIVE_MISSING', `starting ${execHelperPath()}: ${err.message}`, { cause: err })));
+    child.once('error', (err) => reject(new ScopeError('E_NATIVE_MISSING',
+      `starting ${execHelperPath()}: ${err.message}`, { cause: err })));
     child.once('close', (code, signal) => {
       // An error line means the helper (or the child before exec) failed: the program never ran.
       if (failure) reject(helperError(failure, opts));
@@ -162,7 +175,10 @@ function credentials(target: Target, opts: ExecOptions, joinsUserNs: boolean) {
   const ownGroups = target.groups.filter((g) => target.gidMap.hasHost(g)).map((g) => target.gidMap.toContainer(g));
   const groups = uid === own.uid && gid === own.gid ? ownGroups : [gid];
   // An ID with no host counterpart cannot be taken inside either: say so before anything starts.
-  const host = { uid: target.uidMap.toHost(uid), gid: target.gidMap.toHost(gid), groups: groups.map((g) => target.gidMap.toHost(g)) };
+  const host = {
+    uid: target.uidMap.toHost(uid), gid: target.gidMap.toHost(gid),
+    groups: groups.map((g) => target.gidMap.toHost(g)),
+  };
   return joinsUserNs ? { uid, gid, groups } : host;
 }
 
@@ -181,7 +197,10 @@ function environment(target: Target, opts: ExecOptions, joinsMnt: boolean): Reco
   return { ...env, ...opts.env };
 }
 
-/** Whether scope-exec can read a target's live seccomp filters (CAP_SYS_ADMIN, no filter of ours), as it checks itself. */
+/**
+ * Whether scope-exec can read a target's live seccomp filters (CAP_SYS_ADMIN, no filter of ours), as it
+ * checks itself.
+ */
 function canReadFilters(): boolean {
   const status = readFileSync('/proc/self/status', 'utf8');
   const field = (key: string) => new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(status)?.[1] ?? '0';
@@ -204,23 +223,27 @@ function helperError(ev: HelperEvent | undefined, opts: ExecOptions): ScopeError
   const what = `${ev.stage}: ${ev.detail ? `${ev.detail}: ` : ''}${ev.code || 'error'}`;
   const details = { stage: ev.stage, errno: ev.code, detail: ev.detail };
   if (ev.stage === 'paused') {
-    return new ScopeError('E_NOT_RUNNING', `the container is paused (its cgroup ${ev.detail} is frozen); unpause it first`, { details });
+    return new ScopeError('E_NOT_RUNNING',
+      `the container is paused (its cgroup ${ev.detail} is frozen); unpause it first`, { details });
   }
   if (CONFINEMENT_STAGES.has(ev.stage)) {
     return new ScopeError('E_CONFINEMENT', `cannot give the program the target's confinement: ${what}` +
       (ev.stage === 'seccomp' && ev.code === 'EBUSY' ? '; stop the tracer first' : '') +
       (ev.code === 'EPERM' || ev.code === 'EACCES'
-        ? `; copying it needs CAP_SYS_ADMIN and CAP_SYS_PTRACE${process.getuid?.() === 0 ? ' and no seccomp filter of the engine\'s own' : ' (run as root)'}` +
+        ? '; copying it needs CAP_SYS_ADMIN and CAP_SYS_PTRACE' +
+          `${process.getuid?.() === 0 ? ' and no seccomp filter of the engine\'s own' : ' (run as root)'}` +
           ', or --privileged runs without it' : ''), { details });
   }
   if (ev.stage === 'exec' || ev.stage === 'open host binary') {
     const code: ErrorCode = ev.code === 'ENOENT' ? 'E_EXEC_NOT_FOUND' : 'E_EXEC_DENIED';
     const where = opts.hostBinary ? 'on the host' : 'inside the container';
     return new ScopeError(code, `cannot run ${opts.argv[0]} ${where} (${what})` +
-      (code === 'E_EXEC_NOT_FOUND' && !opts.hostBinary ? '; a container without it can run a host binary with --host-binary' : ''),
+      (code === 'E_EXEC_NOT_FOUND' && !opts.hostBinary
+        ? '; a container without it can run a host binary with --host-binary' : ''),
     { details });
   }
-  if (ev.stage === 'target') return new ScopeError('E_TARGET_GONE', `the target process exited before the program could start (${what})`);
+  if (ev.stage === 'target') return new ScopeError('E_TARGET_GONE',
+    `the target process exited before the program could start (${what})`);
   const code: ErrorCode = ev.code === 'EPERM' || ev.code === 'EACCES' ? 'E_PERMISSION' : 'E_NAMESPACE';
   return new ScopeError(code, `entering the container failed at ${what}`, { details });
 }

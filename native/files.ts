@@ -52,13 +52,16 @@ export class ContainerFs {
 
   /** Writes a whole file atomically: readers see the old content or the new, never half. */
   async write(path: string, data: Buffer | string, opts: WriteOptions = {}): Promise<ContainerStat | undefined> {
-    const r = await this.run({ op: 'write', path, data, mode: opts.mode ?? 0o644, parents: opts.parents, dirMode: opts.dirMode }, opts, 'writing');
+    const r = await this.run({
+      op: 'write', path, data, mode: opts.mode ?? 0o644, parents: opts.parents, dirMode: opts.dirMode,
+    }, opts, 'writing');
     return r.stat && this.toStat(r.stat);
   }
 
   /** mkdir -p. An existing directory is fine; anything else in the way is E_FILE. */
   async mkdir(path: string, opts: Owner & { mode?: number } = {}): Promise<void> {
-    await this.run({ op: 'mkdir', path, mode: opts.mode ?? 0o755, dirMode: opts.mode ?? 0o755 }, opts, 'making directory');
+    await this.run({ op: 'mkdir', path, mode: opts.mode ?? 0o755, dirMode: opts.mode ?? 0o755 }, opts,
+      'making directory');
   }
 
   /** Creates (or atomically replaces) a symlink at `path` pointing to `linkTarget`. */
@@ -114,7 +117,9 @@ export class ContainerFs {
   private async run(req: Omit<FileOpRequest, 'rootFd' | 'uid' | 'gid'>, owner: Owner, doing: string) {
     const ids = actingAs(this.target, owner);
     try {
-      if (this.target.uidMap.isIdentity()) return await native().fileOp({ ...req, rootFd: this.target.rootFd(), ...ids });
+      if (this.target.uidMap.isIdentity()) return await native().fileOp({
+        ...req, rootFd: this.target.rootFd(), ...ids,
+      });
       // In a user namespace: a helper that joins it, with the container's own IDs (fs-helper.ts).
       const uid = owner.uid ?? this.target.uidMap.toContainer(this.target.uid);
       const gid = owner.gid ?? this.target.gidMap.toContainer(this.target.gid);
@@ -123,7 +128,10 @@ export class ContainerFs {
       // The helper sees the container's IDs; callers get host IDs, as from the addon.
       const host = (id: number, map: IdMap) => (id === OVERFLOW_ID || !map.hasContainer(id) ? id : map.toHost(id));
       const stat = { ...r.stat, uid: host(r.stat.uid, this.target.uidMap), gid: host(r.stat.gid, this.target.gidMap) };
-      return { stat: req.op === 'stat' && r.data?.length ? { ...stat, linkTarget: r.data.toString() } : stat, data: r.data };
+      return {
+        stat: req.op === 'stat' && r.data?.length ? { ...stat, linkTarget: r.data.toString() } : stat,
+        data: r.data,
+      };
     } catch (err) {
       this.target.assertAlive();
       throw fileError(err, `${doing} ${req.path} in the container of PID ${this.target.pid}`);
@@ -161,8 +169,11 @@ export function actingAs(t: Target, owner: Owner = {}): { uid: number; gid: numb
 function fileError(err: unknown, doing: string): ScopeError {
   const code = (err as NodeJS.ErrnoException).code;
   // The native write says EEXIST for what it will not replace: a device, FIFO or socket.
-  const why = code === 'EEXIST' && doing.startsWith('writing') ? 'a device, FIFO or socket is there, which is never replaced' : (err as Error).message;
+  const why = code === 'EEXIST' && doing.startsWith('writing')
+    ? 'a device, FIFO or socket is there, which is never replaced'
+    : (err as Error).message;
   const message = `${doing}: ${why}`;
-  if (code === 'EACCES' || code === 'EPERM') return new ScopeError('E_PERMISSION', message, { cause: err, details: { errno: code } });
+  if (code === 'EACCES' || code === 'EPERM') return new ScopeError('E_PERMISSION', message,
+    { cause: err, details: { errno: code } });
   return new ScopeError('E_FILE', message, { cause: err, details: { errno: code } });
 }

@@ -21,7 +21,8 @@ const HELPER_TIMEOUT_MS = 60_000;
 const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 
 /** Runs `req` in the target's user namespace as container IDs `uid`:`gid`. Rejects like the addon. */
-export async function fileOpInUserns(target: Target, req: Omit<FileOpRequest, 'rootFd' | 'uid' | 'gid'>, uid: number, gid: number): Promise<HelperAnswer> {
+export async function fileOpInUserns(target: Target, req: Omit<FileOpRequest, 'rootFd' | 'uid' | 'gid'>,
+  uid: number, gid: number): Promise<HelperAnswer> {
   if (/[\n\0]/.test(req.path) || (req.op === 'rename' && /[\n\0]/.test(String(req.data)))) {
     throw Object.assign(new Error(`${req.path}: a path with a newline or NUL`), { code: 'EINVAL' });
   }
@@ -36,11 +37,16 @@ export async function fileOpInUserns(target: Target, req: Omit<FileOpRequest, 'r
   return { stat: { mode, uid: uidOf, gid: gidOf, size, ino, dev, mtimeMs }, data };
 }
 
-/** The IPC exchange of ipc.ts in the target's user and IPC namespaces, queues owned by `uid`:`gid`: the reply frames. */
-export async function mqInUserns(target: Target, x: { inName: string; outName: string; message: Buffer; timeoutMs: number; uniq: number },
+/**
+ * The IPC exchange of ipc.ts in the target's user and IPC namespaces, queues owned by `uid`:`gid`: the
+ * reply frames.
+ */
+export async function mqInUserns(target: Target,
+  x: { inName: string; outName: string; message: Buffer; timeoutMs: number; uniq: number },
   uid: number, gid: number): Promise<Buffer[]> {
   const { third, data } = await ask(target, uid, gid,
-    ['op mq', `inName ${x.inName}`, `outName ${x.outName}`, `timeoutMs ${x.timeoutMs}`, `uniq ${x.uniq}`], x.message, x.timeoutMs + 5000);
+    ['op mq', `inName ${x.inName}`, `outName ${x.outName}`, `timeoutMs ${x.timeoutMs}`, `uniq ${x.uniq}`],
+    x.message, x.timeoutMs + 5000);
   const frames: Buffer[] = [];
   let at = 0;
   for (const len of third.replace(/^frames ?/, '').split(',').filter(Boolean).map(Number)) {
@@ -55,7 +61,9 @@ function ask(target: Target, uid: number, gid: number, header: (string | false |
   timeoutMs = HELPER_TIMEOUT_MS): Promise<{ third: string; data: Buffer }> {
   return new Promise((resolve, reject) => {
     // Bounded: a file the container serves itself (FUSE) could otherwise hold the engine for ever.
-    const child = spawn(fsHelperPath(), ['--pidfd', '3', '--pid', String(target.pid), '--uid', String(uid), '--gid', String(gid)], {
+    const child = spawn(fsHelperPath(), [
+      '--pidfd', '3', '--pid', String(target.pid), '--uid', String(uid), '--gid', String(gid),
+    ], {
       stdio: ['pipe', 'pipe', 'pipe', target.pidfd], env: {}, timeout: timeoutMs, killSignal: 'SIGKILL',
     });
     const out: Buffer[] = [];
@@ -75,7 +83,8 @@ function ask(target: Target, uid: number, gid: number, header: (string | false |
   });
 }
 
-function parseAnswer(out: Buffer, code: number | null, stderr: string, timeoutMs: number): { third: string; data: Buffer } {
+function parseAnswer(out: Buffer, code: number | null, stderr: string,
+  timeoutMs: number): { third: string; data: Buffer } {
   const lines: string[] = [];
   let at = 0;
   for (let i = 0; i < 3 && at <= out.length; i++) {
@@ -89,10 +98,12 @@ function parseAnswer(out: Buffer, code: number | null, stderr: string, timeoutMs
     const [, errno, syscall] = status.split(' ');
     const name = ERRNO_NAMES.get(Number(errno)) ?? `errno ${errno}`;
     // As the addon words it: "syscall path: the system's words".
-    throw Object.assign(new Error(`${syscall} ${path}: ${third}`), { code: name, errno: -Number(errno), syscall, path });
+    throw Object.assign(new Error(`${syscall} ${path}: ${third}`),
+      { code: name, errno: -Number(errno), syscall, path });
   }
   if (status !== 'ok' || third === undefined) {
-    throw Object.assign(new Error(`scope-fs ended with ${code ?? 'a signal'} (killed after ${timeoutMs} ms?): ${stderr.trim() || 'no answer'}`),
+    throw Object.assign(new Error(`scope-fs ended with ${code ?? 'a signal'} (killed after ${timeoutMs} ms?): ` +
+      `${stderr.trim() || 'no answer'}`),
       { code: code === null ? 'ETIMEDOUT' : 'EIO' });
   }
   return { third, data: out.subarray(at) };

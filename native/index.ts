@@ -28,7 +28,8 @@ function findBuilt<T>(file: string, what: string, use: (path: string) => T): T {
       tried.push(`${path}: ${code === 'MODULE_NOT_FOUND' || code === 'ENOENT' ? 'not there' : (err as Error).message}`);
     }
   }
-  throw new ScopeError('E_NATIVE_MISSING', `${what} is not built; ${BUILD_HINT}. Tried:\n  ${tried.join('\n  ')}`, { details: { tried } });
+  throw new ScopeError('E_NATIVE_MISSING', `${what} is not built; ${BUILD_HINT}. Tried:\n  ${tried.join('\n  ')}`,
+    { details: { tried } });
 }
 
 let binding: Binding | undefined;

@@ -31,7 +31,8 @@ export function decodeFrame(frame: Buffer): { header: Record<string, unknown>; d
   } catch {
     header = undefined;
   }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new ScopeError('E_RUNTIME_ERROR', 'an IPC answer\'s header is not a JSON object');
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new ScopeError('E_RUNTIME_ERROR',
+    'an IPC answer\'s header is not a JSON object');
   return {
     header: header as Record<string, unknown>,
     data: frame.subarray(end + 1, dataEnd < 0 ? frame.length : dataEnd).toString(),
@@ -49,13 +50,17 @@ export async function ipcRequest(target: Target, request: object, timeoutMs = 50
   try {
     // A user-namespaced container's queues are made by a helper that joins it as the target's user.
     frames = target.uidMap.isIdentity()
-      ? await native().mqExchange({ pidfd: target.pidfd, inName: queue('In'), outName: queue('Out'), messages: [message], timeoutMs, uniq, ...actingAs(target) })
+      ? await native().mqExchange({
+        pidfd: target.pidfd, inName: queue('In'), outName: queue('Out'), messages: [message], timeoutMs, uniq,
+        ...actingAs(target),
+      })
       : await mqInUserns(target, { inName: queue('In'), outName: queue('Out'), message, timeoutMs, uniq },
         target.uidMap.toContainer(target.uid), target.gidMap.toContainer(target.gid));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ETIMEDOUT') {
-      throw new ScopeError('E_IPC_TIMEOUT', `no answer on ${queue('Out')} within ${timeoutMs} ms: is a payload running ` +
+      throw new ScopeError('E_IPC_TIMEOUT',
+        `no answer on ${queue('Out')} within ${timeoutMs} ms: is a payload running ` +
         `for PID ${target.nsPid} in the container (scope-engine run --detach)?`, { cause: err });
     }
     throw new ScopeError(code === 'EPERM' || code === 'EACCES' ? 'E_PERMISSION' : 'E_NAMESPACE',
@@ -71,10 +76,12 @@ export async function ipcRequest(target: Target, request: object, timeoutMs = 50
 export function answerOf(frames: Buffer[], uniq: number): IpcAnswer {
   const decoded = frames.map(decodeFrame);
   const last = decoded[decoded.length - 1];
-  if (!last || decoded.some((f) => f.header.uniq !== uniq)) throw new ScopeError('E_RUNTIME_ERROR', 'an IPC answer is not for our request');
+  if (!last || decoded.some((f) => f.header.uniq !== uniq)) throw new ScopeError('E_RUNTIME_ERROR',
+    'an IPC answer is not for our request');
   const status = last.header.status;
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-    throw new ScopeError('E_RUNTIME_ERROR', `the payload's IPC answer has no valid status (${JSON.stringify(status)?.slice(0, 40)})`);
+    throw new ScopeError('E_RUNTIME_ERROR',
+      `the payload's IPC answer has no valid status (${JSON.stringify(status)?.slice(0, 40)})`);
   }
   const body = decoded.map((f) => f.data).join('');
   let parsed: unknown = body;

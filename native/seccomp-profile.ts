@@ -29,7 +29,8 @@ interface OciSeccomp {
   architectures?: string[];
   flags?: string[];
   listenerPath?: string;
-  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: { index: number; value: number; valueTwo?: number; op: string }[] }[];
+  syscalls?: { names: string[]; action: string; errnoRet?: number;
+    args?: { index: number; value: number; valueTwo?: number; op: string }[] }[];
 }
 
 /**
@@ -42,7 +43,8 @@ export function profileOfSpec(path: string): string | undefined {
     const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
     try {
       const st = fstatSync(fd);
-      if (!st.isFile() || st.size > SPEC_MAX_BYTES) throw new Error(st.isFile() ? 'larger than 4 MiB' : 'not a regular file');
+      if (!st.isFile() || st.size > SPEC_MAX_BYTES) throw new Error(st.isFile()
+        ? 'larger than 4 MiB' : 'not a regular file');
       spec = JSON.parse(readFileSync(fd, 'utf8'));
     } finally {
       closeSync(fd);
@@ -56,7 +58,8 @@ export function profileOfSpec(path: string): string | undefined {
 
 /** The lines of one OCI seccomp profile; anything scope-exec could not apply as the runtime does is refused. */
 export function profileLines(p: OciSeccomp): string {
-  if (p.listenerPath) throw refused('the profile hands syscalls to a listener (SCMP_ACT_NOTIFY), which only the runtime can serve');
+  if (p.listenerPath) throw refused(
+    'the profile hands syscalls to a listener (SCMP_ACT_NOTIFY), which only the runtime can serve');
   const lines = [`default ${action(p.defaultAction)} ${errnoOf(p.defaultErrnoRet)}`];
   for (const arch of p.architectures ?? []) lines.push(`arch ${word(arch, /^SCMP_ARCH_([A-Z0-9_]+)$/).toLowerCase()}`);
   for (const flag of p.flags ?? []) {
@@ -65,7 +68,8 @@ export function profileLines(p: OciSeccomp): string {
   }
   for (const rule of p.syscalls ?? []) {
     const head = `${action(rule.action)} ${errnoOf(rule.errnoRet)}`;
-    const conditions = (rule.args ?? []).map((a) => `${int(a.index)} ${OPS[a.op] ?? badOp(a.op)} ${int(a.value)} ${int(a.valueTwo ?? 0)}`);
+    const conditions = (rule.args ?? [])
+      .map((a) => `${int(a.index)} ${OPS[a.op] ?? badOp(a.op)} ${int(a.value)} ${int(a.valueTwo ?? 0)}`);
     // runc's reading of a rule that tests one argument twice: each test a rule of its own (an OR).
     const indexes = (rule.args ?? []).map((a) => a.index);
     const groups = new Set(indexes).size < indexes.length ? conditions.map((c) => [c]) : [conditions];
@@ -78,7 +82,8 @@ export function profileLines(p: OciSeccomp): string {
 }
 
 function action(name: string): string {
-  if (name === 'SCMP_ACT_NOTIFY') throw refused('the profile hands syscalls to a listener (SCMP_ACT_NOTIFY), which only the runtime can serve');
+  if (name === 'SCMP_ACT_NOTIFY') throw refused(
+    'the profile hands syscalls to a listener (SCMP_ACT_NOTIFY), which only the runtime can serve');
   return ACTIONS[name] ?? (() => { throw refused(`unknown seccomp action ${name}`); })();
 }
 
@@ -87,7 +92,8 @@ function errnoOf(n: number | undefined): number {
 }
 
 function int(n: unknown): number {
-  if (!Number.isSafeInteger(n) || (n as number) < 0) throw refused(`a number seccomp cannot take: ${JSON.stringify(n)}`);
+  if (!Number.isSafeInteger(n) || (n as number) < 0) throw refused(
+    `a number seccomp cannot take: ${JSON.stringify(n)}`);
   return n as number;
 }
 

@@ -18,10 +18,12 @@ export function parseNamespaces(text: string | undefined): Namespace[] | undefin
   if (text === undefined) return undefined;
   const names = text.split(',').map((n) => n.trim());
   if (names.some((n) => !n)) {
-    throw new ScopeError('E_USAGE', `invalid --ns "${text}": give namespaces separated by commas, from ${NAMESPACES.join(', ')}`);
+    throw new ScopeError('E_USAGE',
+      `invalid --ns "${text}": give namespaces separated by commas, from ${NAMESPACES.join(', ')}`);
   }
   const unknown = names.filter((n) => !(NAMESPACES as readonly string[]).includes(n));
-  if (unknown.length) throw new ScopeError('E_USAGE', `invalid --ns "${text}": unknown ${unknown.join(', ')}; known: ${NAMESPACES.join(', ')}`);
+  if (unknown.length) throw new ScopeError('E_USAGE',
+    `invalid --ns "${text}": unknown ${unknown.join(', ')}; known: ${NAMESPACES.join(', ')}`);
   return names as Namespace[];
 }
 
@@ -155,8 +157,10 @@ function nsIds(who: string): Partial<Record<Namespace, NsId>> {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && existsSync(`/proc/${who}/ns`)) continue;
       if (code === 'ESRCH' || code === 'ENOENT') throw err;
-      throw new ScopeError('E_PERMISSION', `cannot read the ${ns} namespace of ${who === 'self' ? 'the engine' : `process ${who}`} ` +
-        `(${path}: ${code}); reading another user's namespaces needs CAP_SYS_PTRACE`, { cause: err, details: { namespace: ns, errno: code } });
+      throw new ScopeError('E_PERMISSION',
+        `cannot read the ${ns} namespace of ${who === 'self' ? 'the engine' : `process ${who}`} ` +
+        `(${path}: ${code}); reading another user's namespaces needs CAP_SYS_PTRACE`,
+        { cause: err, details: { namespace: ns, errno: code } });
     }
   }
   return out;

@@ -7,5 +7,7 @@ function timestamp(d = new Date()): string {
 }
 
 export function hclog(level: HclogLevel, message: string, fields: Record<string, unknown> = {}): void {
-  process.stderr.write(JSON.stringify({ '@level': level, '@message': message, '@timestamp': timestamp(), ...fields }) + '\n');
+  process.stderr.write(JSON.stringify({
+    '@level': level, '@message': message, '@timestamp': timestamp(), ...fields,
+  }) + '\n');
 }

@@ -9,7 +9,10 @@ import { fstatSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { APP_PROTOCOL_VERSION, CORE_PROTOCOL_VERSION, HEALTH_SERVICE, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, pluginProtos, STATUS_CODES } from '../core/plugin/protos';
+import {
+  APP_PROTOCOL_VERSION, CORE_PROTOCOL_VERSION, HEALTH_SERVICE, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, pluginProtos,
+  STATUS_CODES,
+} from '../core/plugin/protos';
 import type { ContainerRuntime } from '../core/runtime';
 import { toWire } from '../core/plugin/wire';
 import { hclog } from './hclog';
@@ -42,9 +45,12 @@ export async function serve(adapter: ContainerRuntime): Promise<void> {
     process.exit(0);
   };
 
-  const server = pluginServer(adapter, { shutdown: () => setImmediate(() => shutdown('GRPCController.Shutdown')), stdio: stdout.attach });
+  const server = pluginServer(adapter, {
+    shutdown: () => setImmediate(() => shutdown('GRPCController.Shutdown')), stdio: stdout.attach,
+  });
 
-  await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${socketPath}`, grpcJs.ServerCredentials.createInsecure(),
+  await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${socketPath}`,
+    grpcJs.ServerCredentials.createInsecure(),
     (err) => (err ? reject(err) : resolve())));
   // go-plugin ignores interrupts: a Ctrl-C meant for the host reaches the whole process group.
   process.on('SIGINT', () => undefined);
@@ -67,7 +73,8 @@ export function pluginServer(adapter: ContainerRuntime, on: {
 }): grpc.Server {
   const { grpc: grpcJs, runtime, health, controller, stdio } = pluginProtos();
   const server = new grpcJs.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
-  const unary = <Req, Res>(fn: (req: Req) => Promise<Res>) => (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
+  const unary = <Req, Res>(fn: (req: Req) => Promise<Res>) => (call: grpc.ServerUnaryCall<Req, Res>,
+    cb: grpc.sendUnaryData<Res>) => {
     fn(call.request).then((res) => cb(null, res), (err: { code?: string; message?: string }) => {
       cb({ code: CODE_TO_STATUS.get(err.code ?? '') ?? grpcJs.status.UNKNOWN, details: err.message ?? String(err) });
     });
@@ -92,7 +99,9 @@ export function pluginServer(adapter: ContainerRuntime, on: {
       on.shutdown();
     },
   });
-  server.addService(stdio.service, { StreamStdio: (call: grpc.ServerWritableStream<unknown, unknown>) => on.stdio?.(call) });
+  server.addService(stdio.service, {
+    StreamStdio: (call: grpc.ServerWritableStream<unknown, unknown>) => on.stdio?.(call),
+  });
   return server;
 }
 

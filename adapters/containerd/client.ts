@@ -31,7 +31,8 @@ export interface ContainerdProcess {
   status: TaskStatus;
 }
 
-type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
+type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res: any) => void) => void;
 type Service = Record<string, Unary> & grpc.Client;
 
 @injectable()
@@ -74,7 +75,8 @@ export class ContainerdClient {
 
   /** Containers matching any of `filters` (containerd's filter syntax); all of them with none. */
   async listContainers(namespace: string, filters: string[] = []): Promise<ContainerdContainer[]> {
-    return (await this.call<{ containers: ContainerdContainer[] }>('containers', 'List', namespace, { filters })).containers;
+    return (await this.call<{ containers: ContainerdContainer[] }>(
+      'containers', 'List', namespace, { filters })).containers;
   }
 
   /** The task of a container; E_NOT_FOUND when it has none (created, never started, or deleted). */
@@ -87,7 +89,8 @@ export class ContainerdClient {
   }
 
   async listNamespaces(): Promise<string[]> {
-    return (await this.call<{ namespaces: { name: string }[] }>('namespaces', 'List', '', {})).namespaces.map((n) => n.name);
+    return (await this.call<{ namespaces: { name: string }[] }>('namespaces', 'List', '', {})).namespaces
+      .map((n) => n.name);
   }
 
   /** Called by the engine's DI container when the engine closes (the client is the engine's, not one adapter's). */
@@ -97,7 +100,8 @@ export class ContainerdClient {
     this.services = undefined;
   }
 
-  protected call<T>(service: 'containers' | 'tasks' | 'namespaces' | 'version', method: string, namespace: string, req: object): Promise<T> {
+  protected call<T>(service: 'containers' | 'tasks' | 'namespaces' | 'version', method: string, namespace: string,
+    req: object): Promise<T> {
     const s = this.connect()[service];
     const meta = new this.grpcModule!.Metadata();
     if (namespace) meta.set('containerd-namespace', namespace);
@@ -137,7 +141,8 @@ export class ContainerdClient {
       case status.NOT_FOUND: return new ScopeError('E_NOT_FOUND', said, { cause: err });
       case status.UNAVAILABLE:
       case status.DEADLINE_EXCEEDED:
-        return new ScopeError('E_RUNTIME_UNAVAILABLE', `containerd at unix://${this.socketPath} is not answering: ${err.details}`, { cause: err });
+        return new ScopeError('E_RUNTIME_UNAVAILABLE',
+          `containerd at unix://${this.socketPath} is not answering: ${err.details}`, { cause: err });
       case status.PERMISSION_DENIED:
       case status.UNAUTHENTICATED:
         return new ScopeError('E_PERMISSION', said, { cause: err });

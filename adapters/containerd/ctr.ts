@@ -13,7 +13,8 @@ import { ContainerdRuntime } from './runtime-base';
 export class CtrRuntime extends ContainerdRuntime implements ContainerRuntime {
   readonly name = 'ctr';
 
-  constructor(@inject(ContainerdClient) client: ContainerdClient, @inject(Options) options: Options, @inject(Env) env: Env) {
+  constructor(@inject(ContainerdClient) client: ContainerdClient, @inject(Options) options: Options,
+    @inject(Env) env: Env) {
     super(client, options, env);
   }
 
@@ -31,12 +32,14 @@ export class CtrRuntime extends ContainerdRuntime implements ContainerRuntime {
     const matches = (await this.client.listContainers(this.namespace)).filter((c) => c.id.startsWith(ref));
     if (matches.length > 1) {
       throw new ScopeError('E_AMBIGUOUS', `"${ref}" is a prefix of several containerd container IDs in namespace ` +
-        `${this.namespace} (${matches.map((c) => c.id).join(', ')}); give more of the ID`, { details: { candidates: matches.map((c) => c.id) } });
+        `${this.namespace} (${matches.map((c) => c.id).join(', ')}); give more of the ID`,
+        { details: { candidates: matches.map((c) => c.id) } });
     }
     if (!matches.length) {
       const namespaces = await this.client.listNamespaces().catch(() => [] as string[]);
       throw new ScopeError('E_NOT_FOUND', `no containerd container "${ref}" in namespace ${this.namespace} ` +
-        `(another namespace? --namespace NS; this containerd has: ${namespaces.join(', ') || 'none'})`, { details: { namespaces } });
+        `(another namespace? --namespace NS; this containerd has: ${namespaces.join(', ') || 'none'})`,
+        { details: { namespaces } });
     }
     return this.withTask(matches[0]);
   }

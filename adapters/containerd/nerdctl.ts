@@ -16,7 +16,8 @@ export const NAME_LABEL = 'nerdctl/name';
 export class NerdctlRuntime extends ContainerdRuntime implements ContainerRuntime {
   readonly name = 'nerdctl';
 
-  constructor(@inject(ContainerdClient) client: ContainerdClient, @inject(Options) options: Options, @inject(Env) env: Env) {
+  constructor(@inject(ContainerdClient) client: ContainerdClient, @inject(Options) options: Options,
+    @inject(Env) env: Env) {
     super(client, options, env);
   }
 
@@ -32,12 +33,14 @@ export class NerdctlRuntime extends ContainerdRuntime implements ContainerRuntim
     if (/^[0-9a-f]+$/.test(ref)) filters.push(`id~=^${ref}`);
     const matches = await this.client.listContainers(this.namespace, filters);
     if (matches.length > 1) {
-      throw new ScopeError('E_AMBIGUOUS', `"${ref}" matches several nerdctl containers in namespace ${this.namespace} ` +
+      throw new ScopeError('E_AMBIGUOUS',
+        `"${ref}" matches several nerdctl containers in namespace ${this.namespace} ` +
         `(${matches.map((c) => `${this.displayName(c)} ${c.id.slice(0, 12)}`).join(', ')})`,
       { details: { candidates: matches.map((c) => c.id) } });
     }
     if (!matches.length) {
-      throw new ScopeError('E_NOT_FOUND', `no nerdctl container named or with ID prefix "${ref}" in namespace ${this.namespace}`);
+      throw new ScopeError('E_NOT_FOUND',
+        `no nerdctl container named or with ID prefix "${ref}" in namespace ${this.namespace}`);
     }
     return this.withTask(matches[0]);
   }

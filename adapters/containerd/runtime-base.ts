@@ -14,7 +14,8 @@ export abstract class ContainerdRuntime {
 
   /** The namespace: the entry's "namespace" option (or --namespace), else CONTAINERD_NAMESPACE, else "default". */
   constructor(protected readonly client: ContainerdClient, options: Options, env: Env) {
-    this.namespace = (typeof options.namespace === 'string' && options.namespace) || env.CONTAINERD_NAMESPACE || 'default';
+    this.namespace = (typeof options.namespace === 'string' && options.namespace) || env.CONTAINERD_NAMESPACE ||
+      'default';
   }
 
   async probe(): Promise<ProbeResult> {

@@ -4,7 +4,9 @@
  */
 import type Dockerode from 'dockerode';
 import { ScopeError } from '../../base/errors';
-import { socketProblem, type Container, type ContainerState, type IdMapping, type ProbeResult } from '../../core/runtime';
+import {
+  socketProblem, type Container, type ContainerState, type IdMapping, type ProbeResult,
+} from '../../core/runtime';
 import type { Endpoint } from './endpoint';
 
 /** The part of `GET /containers/{id}/json` we read. */
@@ -34,7 +36,8 @@ export class DockerApiClient {
 
   /** E_RUNTIME_UNAVAILABLE when the address itself is unusable (see Endpoint.problem). */
   refuseBadEndpoint(): void {
-    if (this.endpoint.problem) throw new ScopeError('E_RUNTIME_UNAVAILABLE', `${this.product}: ${this.endpoint.problem}`);
+    if (this.endpoint.problem) throw new ScopeError('E_RUNTIME_UNAVAILABLE',
+      `${this.product}: ${this.endpoint.problem}`);
   }
 
   /** dockerode, loaded on first use: it pulls in ssh2 and protobufjs, a quarter second of every CLI start. */
@@ -52,7 +55,8 @@ export class DockerApiClient {
    * Reachable? `versionOf` tells the daemon's version; docker's /version is cheap, podman's takes
    * over a second (it asks conmon and the OCI runtime), so podman passes its own.
    */
-  async probe(versionOf: () => Promise<string | undefined> = async () => ((await this.api.version()) as { Version?: string }).Version):
+  async probe(versionOf: () => Promise<string | undefined> =
+    async () => ((await this.api.version()) as { Version?: string }).Version):
     Promise<ProbeResult> {
     if (this.endpoint.problem) return { available: false, endpoint: this.endpoint.url, reason: this.endpoint.problem };
     const problem = this.endpoint.socketPath && (await socketProblem(this.endpoint.socketPath));
@@ -60,7 +64,10 @@ export class DockerApiClient {
     try {
       return { available: true, endpoint: this.endpoint.url, version: await versionOf() };
     } catch (err) {
-      return { available: false, endpoint: this.endpoint.url, reason: `${this.endpoint.url}: ${this.explain(err).message}` };
+      return {
+        available: false, endpoint: this.endpoint.url,
+        reason: `${this.endpoint.url}: ${this.explain(err).message}`,
+      };
     }
   }
 
@@ -114,13 +121,16 @@ export class DockerApiClient {
     if (err instanceof ScopeError) return err;
     const errno = (err as NodeJS.ErrnoException).code;
     if (errno === 'EACCES' || errno === 'EPERM') {
-      return new ScopeError('E_PERMISSION', `${this.endpoint.url}: permission denied; run as root or join the ${this.product} group`, { cause: err });
+      return new ScopeError('E_PERMISSION',
+        `${this.endpoint.url}: permission denied; run as root or join the ${this.product} group`, { cause: err });
     }
     if (errno && ['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(errno)) {
-      return new ScopeError('E_RUNTIME_UNAVAILABLE', `${this.product} at ${this.endpoint.url} is not answering (${errno}); is the daemon running?`, { cause: err });
+      return new ScopeError('E_RUNTIME_UNAVAILABLE',
+        `${this.product} at ${this.endpoint.url} is not answering (${errno}); is the daemon running?`, { cause: err });
     }
     if (/timeout/i.test(String((err as Error).message))) {
-      return new ScopeError('E_RUNTIME_UNAVAILABLE', `${this.product} at ${this.endpoint.url} did not answer within ${this.timeoutMs} ms`, { cause: err });
+      return new ScopeError('E_RUNTIME_UNAVAILABLE',
+        `${this.product} at ${this.endpoint.url} did not answer within ${this.timeoutMs} ms`, { cause: err });
     }
     return new ScopeError('E_RUNTIME_ERROR', `${this.product} said: ${daemonMessage(err)}`, { cause: err });
   }
@@ -138,7 +148,8 @@ export function notFound(product: string, ref: string, cause?: unknown): ScopeEr
 
 export function ambiguous(product: string, ref: string, candidates: string[], cause?: unknown): ScopeError {
   return new ScopeError('E_AMBIGUOUS', `"${ref}" is a prefix of several ${product} container IDs` +
-    (candidates.length ? ` (${candidates.map((c) => c.slice(0, 12)).join(', ')})` : '') + '; give more of the ID or the name',
+    (candidates.length ? ` (${candidates.map((c) => c.slice(0, 12)).join(', ')})` : '') +
+    '; give more of the ID or the name',
   { cause, details: { candidates } });
 }
 

@@ -44,7 +44,10 @@ export class DockerRuntime implements ContainerRuntime {
   }
 }
 
-/** The system daemon's socket for root; for a user, that user's rootless daemon's when it runs, as its setup tool points DOCKER_HOST. */
+/**
+ * The system daemon's socket for root; for a user, that user's rootless daemon's when it runs, as its setup
+ * tool points DOCKER_HOST.
+ */
 function defaultSocket(env: Env, uid: number): string {
   if (uid === 0) return DEFAULT_DOCKER_SOCKET;
   const own = join(env.XDG_RUNTIME_DIR || `/run/user/${uid}`, 'docker.sock');

@@ -47,5 +47,8 @@ export function chooseEndpoint(option: unknown, env: Env, envName: string, fallb
   }
   const value = env[envName];
   if (!value) return parseEndpoint(fallback())!;
-  return parseEndpoint(value) ?? { url: value, problem: `${envName}=${JSON.stringify(value)} is not an address scope-engine can use: ${WANTED}` };
+  return parseEndpoint(value) ?? {
+    url: value,
+    problem: `${envName}=${JSON.stringify(value)} is not an address scope-engine can use: ${WANTED}`,
+  };
 }

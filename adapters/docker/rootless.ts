@@ -37,7 +37,8 @@ export function hostPid(socketPath: string, pid: number): number {
     const ids = nsPids(Number(entry));
     if (ids[level] === pid && descends(Number(entry), child)) return Number(entry);
   }
-  throw new ScopeError('E_TARGET_GONE', `the rootless docker daemon reported PID ${pid} in its PID namespace, and no process below ${child} has it`);
+  throw new ScopeError('E_TARGET_GONE',
+    `the rootless docker daemon reported PID ${pid} in its PID namespace, and no process below ${child} has it`);
 }
 
 function nsPids(pid: number): number[] {

@@ -43,7 +43,8 @@ export class ClassicLxc {
       out = await this.run('lxc-info', ['-P', this.lxcpath, '-n', name, '-s', '-p', '-H']);
     } catch (err) {
       if (/doesn't exist/.test((err as ToolError).stderr ?? '')) {
-        throw new ScopeError('E_NOT_FOUND', `no LXC container "${name}" in ${this.lxcpath} (another lxcpath? --lxcpath DIR)`);
+        throw new ScopeError('E_NOT_FOUND',
+          `no LXC container "${name}" in ${this.lxcpath} (another lxcpath? --lxcpath DIR)`);
       }
       throw err;
     }

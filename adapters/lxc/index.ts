@@ -8,6 +8,7 @@ register({
   make: LxcRuntime,
   options: [{
     name: 'lxcpath', flag: '--lxcpath <dir>',
-    help: 'where classic LXC containers live, for the lxc adapter (default /var/lib/lxc for root, ~/.local/share/lxc for a user, as LXC\'s)',
+    help: 'where classic LXC containers live, for the lxc adapter (default /var/lib/lxc for root, ' +
+      '~/.local/share/lxc for a user, as LXC\'s)',
   }],
 });

@@ -5,7 +5,9 @@
  */
 import { inject, injectable } from 'tsyringe';
 import { ScopeError } from '../../base/errors';
-import { requireRunning, type Container, type ContainerRuntime, type ContainerState, type IdMapping, type ProbeResult } from '../../core/runtime';
+import {
+  requireRunning, type Container, type ContainerRuntime, type ContainerState, type IdMapping, type ProbeResult,
+} from '../../core/runtime';
 import { Caller, Env, HostRoot, Options, Spawn } from '../../core/tokens';
 import { daemonTimeoutMs } from '../options';
 import { ClassicLxc, defaultLxcpath, type ClassicContainer } from './classic';
@@ -22,7 +24,8 @@ export class LxcRuntime implements ContainerRuntime {
   private readonly classic: ClassicLxc;
 
   /** Options: "project" (LXD's), "lxcpath" (classic LXC's, also --lxcpath), "timeoutMs". */
-  constructor(@inject(Options) options: Options, @inject(Env) env: Env, @inject(Caller) caller: Caller, @inject(Spawn) spawn: Spawn,
+  constructor(@inject(Options) options: Options, @inject(Env) env: Env,
+    @inject(Caller) caller: Caller, @inject(Spawn) spawn: Spawn,
     @inject(HostRoot) hostRoot: HostRoot) {
     const project = typeof options.project === 'string' ? options.project : undefined;
     this.lxd = LxdClient.find(env, hostRoot, project, daemonTimeoutMs(options, env));
@@ -39,11 +42,17 @@ export class LxcRuntime implements ContainerRuntime {
     if (tools.status === 'fulfilled') parts.push(`classic LXC ${tools.value} in ${this.classic.lxcpath}`);
     else reasons.push((tools.reason as Error).message);
     if (!parts.length) return { available: false, reason: reasons.join('; ') };
-    return { available: true, endpoint: parts.join(' + '), version: server.status === 'fulfilled' ? server.value.version : undefined };
+    return {
+      available: true, endpoint: parts.join(' + '),
+      version: server.status === 'fulfilled' ? server.value.version : undefined,
+    };
   }
 
   async list(): Promise<Container[]> {
-    const [instances, classic] = await Promise.allSettled([this.lxd ? this.lxd.instances() : Promise.resolve([]), this.classic.list()]);
+    const [instances, classic] = await Promise.allSettled([
+      this.lxd ? this.lxd.instances() : Promise.resolve([]),
+      this.classic.list(),
+    ]);
     if (instances.status === 'rejected' && classic.status === 'rejected') throw instances.reason;
     return [
       ...(instances.status === 'fulfilled' ? instances.value.map((i) => this.fromLxd(i)) : []),
@@ -58,11 +67,13 @@ export class LxcRuntime implements ContainerRuntime {
     ]);
     const found = [inst, classic].filter((r) => r.status === 'fulfilled');
     if (found.length === 2) {
-      throw new ScopeError('E_AMBIGUOUS', `"${ref}" is both an LXD instance and a classic LXC container`, { details: { candidates: ['lxd', 'classic'] } });
+      throw new ScopeError('E_AMBIGUOUS', `"${ref}" is both an LXD instance and a classic LXC container`,
+        { details: { candidates: ['lxd', 'classic'] } });
     }
     if (inst.status === 'fulfilled') {
       if (inst.value.type === 'virtual-machine') {
-        throw new ScopeError('E_UNSUPPORTED', `"${ref}" is a virtual machine: its PID is QEMU's, not a process inside it`);
+        throw new ScopeError('E_UNSUPPORTED',
+          `"${ref}" is a virtual machine: its PID is QEMU's, not a process inside it`);
       }
       return requireRunning(this.fromLxd(inst.value));
     }
@@ -77,7 +88,8 @@ export class LxcRuntime implements ContainerRuntime {
     }
     if ((inst as PromiseRejectedResult).reason?.code === 'E_RUNTIME_UNAVAILABLE') {
       const why = (inst as PromiseRejectedResult).reason as ScopeError;
-      throw new ScopeError('E_RUNTIME_UNAVAILABLE', `no classic LXC container named "${ref}", and LXD cannot say: ${why.message}`, { cause: why });
+      throw new ScopeError('E_RUNTIME_UNAVAILABLE',
+        `no classic LXC container named "${ref}", and LXD cannot say: ${why.message}`, { cause: why });
     }
     throw new ScopeError('E_NOT_FOUND', `no LXD instance or LXC container named "${ref}"`);
   }
@@ -94,7 +106,10 @@ export class LxcRuntime implements ContainerRuntime {
       name: i.name,
       state: lxdState(i.state?.status ?? i.status),
       pid: i.state?.pid ?? 0,
-      labels: { [KIND_LABEL]: 'lxd', ...(i.type === 'virtual-machine' ? { [`${KIND_LABEL.split('/')[0]}/lxd-type`]: i.type } : {}) },
+      labels: {
+        [KIND_LABEL]: 'lxd',
+        ...(i.type === 'virtual-machine' ? { [`${KIND_LABEL.split('/')[0]}/lxd-type`]: i.type } : {}),
+      },
       image: i.config['image.description'] ?? i.config['volatile.base_image'] ?? '',
     };
     const idmap = parseIdmap(i.config['volatile.idmap.current']);
@@ -133,7 +148,8 @@ function classicState(state: string): ContainerState {
 function parseIdmap(json: string | undefined): { uid: IdMapping[]; gid: IdMapping[] } | undefined {
   if (!json) return undefined;
   try {
-    const entries = JSON.parse(json) as { Isuid: boolean; Isgid: boolean; Hostid: number; Nsid: number; Maprange: number }[];
+    const entries = JSON.parse(json) as
+      { Isuid: boolean; Isgid: boolean; Hostid: number; Nsid: number; Maprange: number }[];
     const to = (e: (typeof entries)[number]) => ({ inside: e.Nsid, outside: e.Hostid, count: e.Maprange });
     return { uid: entries.filter((e) => e.Isuid).map(to), gid: entries.filter((e) => e.Isgid).map(to) };
   } catch {

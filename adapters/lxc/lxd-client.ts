@@ -35,7 +35,8 @@ export class LxdClient {
   /** The last time the daemon did not answer at all, and how; see get(). */
   private lastDown?: { at: number; error: ScopeError };
 
-  constructor(readonly socketPath: string, private readonly project?: string, readonly timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS) {}
+  constructor(readonly socketPath: string, private readonly project?: string,
+    readonly timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS) {}
 
   /** The first candidate socket that exists, or undefined when none does. */
   static find(env: Env, hostRoot: string, project?: string, timeoutMs?: number): LxdClient | undefined {
@@ -57,7 +58,10 @@ export class LxdClient {
   /** One instance with its state; E_NOT_FOUND when there is none by that name. */
   async instance(name: string): Promise<LxdInstance> {
     const path = `/1.0/instances/${encodeURIComponent(name)}`;
-    const [inst, state] = await Promise.all([this.get<LxdInstance>(path), this.get<LxdInstance['state']>(`${path}/state`)]);
+    const [inst, state] = await Promise.all([
+      this.get<LxdInstance>(path),
+      this.get<LxdInstance['state']>(`${path}/state`),
+    ]);
     return { ...inst, state };
   }
 
@@ -78,7 +82,9 @@ export class LxdClient {
   private request<T>(path: string, query: Record<string, string>): Promise<T> {
     const q = new URLSearchParams({ ...query, ...(this.project ? { project: this.project } : {}) }).toString();
     return new Promise<T>((resolve, reject) => {
-      const req = request({ socketPath: this.socketPath, path: q ? `${path}?${q}` : path, timeout: this.timeoutMs }, (res) => {
+      const req = request({
+        socketPath: this.socketPath, path: q ? `${path}?${q}` : path, timeout: this.timeoutMs,
+      }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -89,11 +95,14 @@ export class LxdClient {
             return reject(new ScopeError('E_RUNTIME_ERROR', `${this.socketPath} ${path}: not JSON`, { cause: err }));
           }
           if (body.type !== 'error') return resolve(body.metadata as T);
-          const code = body.error_code === 404 ? 'E_NOT_FOUND' : body.error_code === 403 ? 'E_PERMISSION' : 'E_RUNTIME_ERROR';
+          const code = body.error_code === 404
+            ? 'E_NOT_FOUND'
+            : body.error_code === 403 ? 'E_PERMISSION' : 'E_RUNTIME_ERROR';
           reject(new ScopeError(code, `LXD ${path}: ${body.error}`));
         });
       });
-      req.on('timeout', () => req.destroy(new ScopeError('E_RUNTIME_UNAVAILABLE', `LXD at ${this.socketPath} did not answer within ${this.timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new ScopeError('E_RUNTIME_UNAVAILABLE',
+        `LXD at ${this.socketPath} did not answer within ${this.timeoutMs} ms`)));
       req.on('error', (err) => reject(err instanceof ScopeError ? err : new ScopeError(
         (err as NodeJS.ErrnoException).code === 'EACCES' ? 'E_PERMISSION' : 'E_RUNTIME_UNAVAILABLE',
         `LXD at ${this.socketPath} is not answering: ${err.message}`, { cause: err })));

@@ -48,7 +48,10 @@ export class PodmanRuntime implements ContainerRuntime {
     // another podman than the one asked for, so there is no fallback to it.
     if (this.own.api.endpoint.problem) return viaApi;
     try {
-      return { available: true, version: await this.cli.version(), endpoint: `podman CLI (no API: ${viaApi.reason})${others}` };
+      return {
+        available: true, version: await this.cli.version(),
+        endpoint: `podman CLI (no API: ${viaApi.reason})${others}`,
+      };
     } catch (err) {
       return { available: false, reason: `${viaApi.reason}; ${(err as Error).message}` };
     }
@@ -75,10 +78,12 @@ export class PodmanRuntime implements ContainerRuntime {
 
   /** `ref` in other users' services: found in exactly one, or `notFound`. */
   private async resolveInUsers(ref: string, notFound: ScopeError): Promise<Container> {
-    const found = (await Promise.all(this.users().map((u) => u.service.inspect(ref).then((c) => ({ c, u }), () => undefined))))
+    const found = (await Promise.all(this.users().map((u) =>
+      u.service.inspect(ref).then((c) => ({ c, u }), () => undefined))))
       .filter((f) => f !== undefined);
     if (found.length > 1) {
-      throw new ScopeError('E_AMBIGUOUS', `"${ref}" names a container of several users: ${found.map((f) => `${f.u.user} (${f.c.id.slice(0, 12)})`).join(', ')}; ` +
+      throw new ScopeError('E_AMBIGUOUS', `"${ref}" names a container of several users: ` +
+        `${found.map((f) => `${f.u.user} (${f.c.id.slice(0, 12)})`).join(', ')}; ` +
         'give its full ID', { details: { candidates: found.map((f) => ({ user: f.u.user, id: f.c.id })) } });
     }
     if (!found.length) throw notFound;

@@ -26,7 +26,9 @@ export class PodmanService {
     const entries = await this.libpod<LibpodListEntry[]>('/containers/json', { all: true });
     return entries.map((e) => toContainer({
       Id: e.Id, Name: e.Names?.[0] ?? e.Id, ImageName: e.Image, Config: { Labels: e.Labels },
-      State: { Status: e.State, Running: e.State === 'running', Paused: e.State === 'paused', Restarting: false, Pid: e.Pid },
+      State: {
+        Status: e.State, Running: e.State === 'running', Paused: e.State === 'paused', Restarting: false, Pid: e.Pid,
+      },
     }));
   }
 
@@ -34,7 +36,8 @@ export class PodmanService {
   async inspect(ref: string): Promise<Container> {
     const found = await this.api.inspect(ref.replace(/^\//, ''));
     // The compatible answer resolved the name; libpod's tells the ID maps and the spec as well.
-    return (await this.libpod<InspectAnswer>(`/containers/${found.id}/json`).then(toContainer, () => undefined)) ?? found;
+    return (await this.libpod<InspectAnswer>(`/containers/${found.id}/json`).then(toContainer, () => undefined)) ??
+      found;
   }
 
   /** podman answers _ping at once and names its API version in a header (/version is slow). */
@@ -55,7 +58,8 @@ export class PodmanService {
   /** A GET on a libpod route, through dockerode's transport. */
   private libpod<T>(path: string, query: Record<string, unknown> = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.api.api.modem.dial({ path: `${LIBPOD}${path}?`, method: 'GET', options: query, statusCodes: { 200: true, 404: 'no such container' } },
+      this.api.api.modem.dial({ path: `${LIBPOD}${path}?`, method: 'GET', options: query,
+        statusCodes: { 200: true, 404: 'no such container' } },
         (err: unknown, data: unknown) => (err ? reject(this.api.explain(err)) : resolve(data as T)));
     });
   }

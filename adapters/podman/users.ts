@@ -36,7 +36,10 @@ export function userServices(hostRoot: string, timeoutMs: number): UserService[]
     const socketPath = `${runUser}/${d}/podman/podman.sock`;
     const owned = [`${runUser}/${d}`, `${runUser}/${d}/podman`, socketPath].every((p) => ownedBy(p, uid));
     if (!owned || !lstatSync(socketPath).isSocket()) return [];
-    return [{ uid, user: names.get(uid) ?? String(uid), service: new PodmanService({ url: `unix://${socketPath}`, socketPath }, timeoutMs) }];
+    return [{
+      uid, user: names.get(uid) ?? String(uid),
+      service: new PodmanService({ url: `unix://${socketPath}`, socketPath }, timeoutMs),
+    }];
   });
 }
 
@@ -51,8 +54,10 @@ export function theirs(c: Container, u: UserService): Container {
     owner = undefined; // exited meanwhile: resolving again will say so
   }
   if (owner !== undefined && owner !== u.uid) {
-    throw new ScopeError('E_RUNTIME_ERROR', `the podman service of user ${u.user} reported PID ${c.pid} for ${c.name}, ` +
-      `a process in a user namespace of UID ${owner}, not one of that user's containers: refused`, { details: { uid: u.uid, pid: c.pid, owner } });
+    throw new ScopeError('E_RUNTIME_ERROR',
+      `the podman service of user ${u.user} reported PID ${c.pid} for ${c.name}, ` +
+      `a process in a user namespace of UID ${owner}, not one of that user's containers: refused`,
+      { details: { uid: u.uid, pid: c.pid, owner } });
   }
   return found;
 }

@@ -69,7 +69,8 @@ export function readConfigFile(file: ConfigFile): AdapterEntry[] {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err);
-    throw new ScopeError('E_PLUGIN_CONFIG', `plugins file ${file.path}: ${why}`, { cause: err, details: { file: file.path } });
+    throw new ScopeError('E_PLUGIN_CONFIG', `plugins file ${file.path}: ${why}`,
+      { cause: err, details: { file: file.path } });
   }
   let doc: unknown;
   try {
@@ -102,19 +103,24 @@ export function readConfigFile(file: ConfigFile): AdapterEntry[] {
     if (names.has(name)) throw configError(file, index, name, `the name "${name}" appears twice in this file`);
     names.add(name);
     const base = {
-      name, options: (item.options ?? {}) as Record<string, unknown>, file, index, callDeadlineMs: item.callDeadlineMs as number | undefined,
+      name, options: (item.options ?? {}) as Record<string, unknown>, file, index,
+      callDeadlineMs: item.callDeadlineMs as number | undefined,
     };
     if (kind === 'builtin') return { ...base, kind, builtin: item.builtin as string };
-    if (kind === 'module') return { ...base, kind, module: item.module as string, importTimeoutMs: item.importTimeoutMs as number | undefined };
+    if (kind === 'module') return {
+      ...base, kind, module: item.module as string, importTimeoutMs: item.importTimeoutMs as number | undefined,
+    };
     return {
-      ...base, kind, command: item.command as string, args: (item.args ?? []) as string[], env: (item.env ?? {}) as Record<string, string>,
+      ...base, kind, command: item.command as string, args: (item.args ?? []) as string[],
+      env: (item.env ?? {}) as Record<string, string>,
       startTimeoutMs: item.startTimeoutMs as number | undefined,
     };
   });
 }
 
 /** The error for a fault in one entry; exported so loaders report module faults the same way. */
-export function configError(file: ConfigFile, index: number, name: string | undefined, why: string, cause?: unknown): ScopeError {
+export function configError(file: ConfigFile, index: number, name: string | undefined, why: string,
+  cause?: unknown): ScopeError {
   const which = name ? `entry ${index} ("${name}")` : `entry ${index}`;
   return new ScopeError('E_PLUGIN_CONFIG', `plugins file ${file.path}: ${which}: ${why}`,
     { cause, details: { file: file.path, entry: index, name } });
@@ -129,7 +135,8 @@ function describe(errors: ErrorObject[] | null | undefined): string {
       return `"${(e.params as { additionalProperty: string }).additionalProperty}" is not a known field` +
         (e.instancePath ? ` of ${where}` : '');
     }
-    if (e.keyword === 'required') return `${where} lacks "${(e.params as { missingProperty: string }).missingProperty}"`;
+    if (e.keyword === 'required') return `${where} lacks ` +
+      `"${(e.params as { missingProperty: string }).missingProperty}"`;
     return `${where} ${e.message}`;
   }).join('; ');
 }

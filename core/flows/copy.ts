@@ -81,7 +81,8 @@ async function sourceStat(src: string): Promise<Stats> {
   }
 }
 
-async function copyTree(fs: ContainerFs, src: string, st: Stats, dest: string, opts: CopyOptions, copied: Copied[]): Promise<void> {
+async function copyTree(fs: ContainerFs, src: string, st: Stats, dest: string, opts: CopyOptions,
+  copied: Copied[]): Promise<void> {
   if (st.isDirectory()) {
     await fs.mkdir(dest, { ...opts.owner, mode: st.mode & 0o7777 });
     for (const name of await readdir(src)) {
@@ -96,12 +97,14 @@ async function copyTree(fs: ContainerFs, src: string, st: Stats, dest: string, o
     copied.push({ path: dest, bytes: 0, mode: 0o777, uid: -1, gid: -1, link });
     return;
   }
-  if (!st.isFile()) throw new ScopeError('E_USAGE', `${src} is a ${kindOf(st)}: cp copies files, directories and symlinks`);
+  if (!st.isFile()) throw new ScopeError('E_USAGE',
+    `${src} is a ${kindOf(st)}: cp copies files, directories and symlinks`);
   copied.push(await copyFile(fs, await readFile(src), opts.mode ?? st.mode & 0o7777, dest, opts));
 }
 
 function kindOf(st: Stats): string {
-  return st.isSocket() ? 'socket' : st.isFIFO() ? 'FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'device' : 'special file';
+  return st.isSocket() ? 'socket' : st.isFIFO() ? 'FIFO'
+    : st.isCharacterDevice() || st.isBlockDevice() ? 'device' : 'special file';
 }
 
 async function exists(fs: ContainerFs, path: string, owner?: Owner): Promise<boolean> {

@@ -30,7 +30,8 @@ export async function writeDconf(engine: Engine, selector: string, ref: string,
     await fs.write(path, `SCOPE_CMD_ATTACH=${opts.attach}\n`, { mode: 0o644 }).catch(async (err: ScopeError) => {
       const shm = await fs.stat(DCONF_DIR, { uid: 0, gid: 0 }).catch(() => undefined);
       if (shm) throw err;
-      throw new ScopeError('E_FILE', `${container.name} has no ${DCONF_DIR}, where the dynamic configuration file goes ` +
+      throw new ScopeError('E_FILE',
+        `${container.name} has no ${DCONF_DIR}, where the dynamic configuration file goes ` +
         '(its init normally mounts a tmpfs there)', { cause: err });
     });
     const gone = async () => fs.stat(path).then(() => false, (err: ScopeError) => {

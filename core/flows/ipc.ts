@@ -5,5 +5,6 @@ import { withContainerTarget } from './target';
 
 export async function askPayload(engine: Engine, selector: string, ref: string,
   opts: { request: string; pid?: number; timeoutMs: number }): Promise<IpcAnswer> {
-  return withContainerTarget(engine, selector, ref, opts.pid, ({ target }) => ipcRequest(target, { req: opts.request }, opts.timeoutMs));
+  return withContainerTarget(engine, selector, ref, opts.pid,
+    ({ target }) => ipcRequest(target, { req: opts.request }, opts.timeoutMs));
 }

@@ -5,7 +5,8 @@ import type { Clock } from '../tokens';
  * that give Node no event to wait on: a file inside a container's mount namespace, a process seen
  * only through a pidfd.
  */
-export async function pollUntil(clock: Clock, ms: number, everyMs: number, done: () => boolean | Promise<boolean>): Promise<boolean> {
+export async function pollUntil(clock: Clock, ms: number, everyMs: number,
+  done: () => boolean | Promise<boolean>): Promise<boolean> {
   const deadline = clock.now() + ms;
   for (;;) {
     if (await done()) return true;

@@ -56,8 +56,10 @@ async function refuseIfRunning(fs: ContainerFs, lockPath: string, nsPid: number)
   if (!loaderPid) return;
   const cmdline = await fs.read(`/proc/${loaderPid}/cmdline`, { uid: 0, gid: 0 }).catch(() => undefined);
   if (cmdline && cmdline.toString().split('\0').includes(String(nsPid))) {
-    throw new ScopeError('E_ALREADY_RUNNING', `a payload already runs for PID ${nsPid} in this container (its loader is PID ` +
-      `${loaderPid} there); use detach/reattach to steer it, or scope-engine stop`, { details: { loaderPid, lock: lockPath } });
+    throw new ScopeError('E_ALREADY_RUNNING',
+      `a payload already runs for PID ${nsPid} in this container (its loader is PID ` +
+      `${loaderPid} there); use detach/reattach to steer it, or scope-engine stop`,
+      { details: { loaderPid, lock: lockPath } });
   }
 }
 
@@ -75,7 +77,9 @@ export async function runPayload(engine: Engine, selector: string, ref: string, 
     refusePaused(container);
     const fs = new ContainerFs(target);
     const install = await installPayload(fs, payload, {}, opts.progress);
-    const lock = payload.lock && !opts.command ? substitute([payload.lock], { pid: target.nsPid, install: install.dir })[0] : undefined;
+    const lock = payload.lock && !opts.command
+      ? substitute([payload.lock], { pid: target.nsPid, install: install.dir })[0]
+      : undefined;
     if (lock) await refuseIfRunning(fs, lock, target.nsPid);
     const argv = substitute(opts.command ?? payload.loader.command, { pid: target.nsPid, install: install.dir });
     const uid = target.uidMap.toContainer(target.uid);
@@ -113,7 +117,8 @@ function ownCopy(payload: Payload, install: Installed, program: string): string 
  * Waits until the lock file names the loader (its PID as the container numbers it). A loader that
  * ends first lost a race with another (E_ALREADY_RUNNING) or failed (E_PAYLOAD, with its words).
  */
-async function holdsLock(clock: Clock, fs: ContainerFs, lock: string, p: ExecProcess, hostPid: number, waitMs: number): Promise<void> {
+async function holdsLock(clock: Clock, fs: ContainerFs, lock: string, p: ExecProcess, hostPid: number,
+  waitMs: number): Promise<void> {
   // What the loader says meanwhile is kept, to quote if it fails, and handed back if it starts.
   const stderr = p.child.stderr!;
   const said: Buffer[] = [];
@@ -139,18 +144,22 @@ async function confirm(clock: Clock, fs: ContainerFs, lock: string, p: ExecProce
   let ended: { code: number | null; signal: string | null } | undefined;
   p.exited.then((e) => { ended = e; }, () => { ended = { code: null, signal: null }; });
   // The lock is a file inside the container: nothing to wait on but its content.
-  const held = await pollUntil(clock, waitMs, 20, async () => !!ended || (nsPid !== undefined && (await lockHolder(fs, lock)) === nsPid));
+  const held = await pollUntil(clock, waitMs, 20,
+    async () => !!ended || (nsPid !== undefined && (await lockHolder(fs, lock)) === nsPid));
   if (!ended) {
     if (held) return;
     p.child.kill('SIGTERM');
-    throw new ScopeError('E_PAYLOAD', `the payload's loader did not take its lock ${lock} within ${waitMs} ms; it was stopped`);
+    throw new ScopeError('E_PAYLOAD',
+      `the payload's loader did not take its lock ${lock} within ${waitMs} ms; it was stopped`);
   }
   await p.exited.catch(() => undefined); // its stderr is whole once it has ended
   const said = words();
   const holder = await lockHolder(fs, lock);
   if (holder && holder !== nsPid) {
-    throw new ScopeError('E_ALREADY_RUNNING', `another loader (PID ${holder} in the container) took ${lock} first${said ? `: ${said}` : ''}`);
+    throw new ScopeError('E_ALREADY_RUNNING',
+      `another loader (PID ${holder} in the container) took ${lock} first${said ? `: ${said}` : ''}`);
   }
-  throw new ScopeError('E_PAYLOAD', `the payload's loader ended (${ended.signal ?? `status ${ended.code}`}) before it took its lock ` +
+  throw new ScopeError('E_PAYLOAD',
+    `the payload's loader ended (${ended.signal ?? `status ${ended.code}`}) before it took its lock ` +
     `${lock}${said ? `: ${said}` : ''}`, { details: { status: ended.code, signal: ended.signal } });
 }

@@ -36,9 +36,11 @@ export interface StopResult {
   removed: string[];
 }
 
-export async function stopPayload(engine: Engine, selector: string, ref: string, opts: StopOptions): Promise<StopResult> {
+export async function stopPayload(engine: Engine, selector: string, ref: string,
+  opts: StopOptions): Promise<StopResult> {
   const payload = loadPayload(opts.payloadDir);
-  if (!payload.lock) throw new ScopeError('E_PAYLOAD', `payload ${payload.name} keeps no lock file, so its loader cannot be told from others`);
+  if (!payload.lock) throw new ScopeError('E_PAYLOAD',
+    `payload ${payload.name} keeps no lock file, so its loader cannot be told from others`);
   const { container, target } = await openContainerTarget(engine, selector, ref, opts.all ? undefined : opts.pid);
   try {
     const fs = new ContainerFs(target);
@@ -49,7 +51,8 @@ export async function stopPayload(engine: Engine, selector: string, ref: string,
       const targets = opts.all ? watched(target, payload, dir) : [target.nsPid];
       for (const watchedPid of targets) {
         const loader = await lockHolder(fs, substitute([payload.lock], { pid: watchedPid, install: dir })[0]);
-        if (loader && (await end(engine.clock, target, payload, dir, loader, watchedPid, opts.graceMs ?? 5000))) stopped.push({ loader, target: watchedPid });
+        if (loader && (await end(engine.clock, target, payload, dir, loader, watchedPid,
+          opts.graceMs ?? 5000))) stopped.push({ loader, target: watchedPid });
       }
     }
     const removed: string[] = [];
@@ -68,7 +71,8 @@ export async function stopPayload(engine: Engine, selector: string, ref: string,
       }
     }
     if (left.length) {
-      throw new ScopeError('E_FILE', `${stopped.length} loader(s) stopped, but not every install could be removed: ${left.join('; ')}`,
+      throw new ScopeError('E_FILE',
+        `${stopped.length} loader(s) stopped, but not every install could be removed: ${left.join('; ')}`,
         { details: { stopped, removed } });
     }
     return { container, stopped, removed };

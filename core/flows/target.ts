@@ -16,7 +16,8 @@ export interface OpenedTarget {
   target: Target;
 }
 
-export async function openContainerTarget(engine: Engine, selector: string, ref: string, pid?: number): Promise<OpenedTarget> {
+export async function openContainerTarget(engine: Engine, selector: string, ref: string,
+  pid?: number): Promise<OpenedTarget> {
   const main = await openMainTarget(engine, selector, ref);
   if (pid === undefined) return main;
   // Another process of the container (--pid, as the container numbers it), found from the main one.
@@ -34,7 +35,8 @@ export async function openContainerTarget(engine: Engine, selector: string, ref:
  */
 export function refusePaused(container: Container): void {
   if (container.state === 'paused') {
-    throw new ScopeError('E_NOT_RUNNING', `container ${container.name} is paused; unpause it first`, { details: { container } });
+    throw new ScopeError('E_NOT_RUNNING', `container ${container.name} is paused; unpause it first`,
+      { details: { container } });
   }
 }
 
@@ -77,8 +79,10 @@ function refuseForeign(container: Container, target: Target, me: number): void {
   if (owner === me && target.differing.includes('user')) return;
   const whose = !target.differing.includes('user') ? 'runs in the host\'s user namespace (a rootful container)'
     : `is in a user namespace made by UID ${owner}`;
-  throw new ScopeError('E_PERMISSION', `container ${container.name} ${whose}; as UID ${me} scope-engine can enter only ` +
-    'the rootless containers of its own user: run it as root for this one', { details: { container: container.name, owner, uid: me } });
+  throw new ScopeError('E_PERMISSION',
+    `container ${container.name} ${whose}; as UID ${me} scope-engine can enter only ` +
+    'the rootless containers of its own user: run it as root for this one',
+    { details: { container: container.name, owner, uid: me } });
 }
 
 /**
@@ -89,7 +93,8 @@ export function openProcessInContainer(main: Target, nsPid: number): Target {
   if (nsPid === main.nsPid) return Target.open(main.pid, { startTime: main.startTime, spec: main.spec });
   const hit = processesOf(main).find((p) => p.nsPid === nsPid);
   if (hit) return Target.open(hit.pid, { spec: main.spec });
-  throw new ScopeError('E_NOT_FOUND', `no process ${nsPid} in the container of PID ${main.pid} (PIDs as the container numbers them)`);
+  throw new ScopeError('E_NOT_FOUND',
+    `no process ${nsPid} in the container of PID ${main.pid} (PIDs as the container numbers them)`);
 }
 
 /** The processes in the main process's PID namespace: host PID, PID as the container numbers it, argv. */
@@ -102,7 +107,9 @@ export function processesOf(main: Target): { pid: number; nsPid: number; argv: s
       const st = statSync(`/proc/${entry}/ns/pid`);
       if (st.ino !== pidNs?.ino || st.dev !== pidNs.dev) continue;
       const nsPid = nsPidOf(entry);
-      if (nsPid !== undefined) out.push({ pid: Number(entry), nsPid, argv: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').slice(0, -1) });
+      if (nsPid !== undefined) out.push({
+        pid: Number(entry), nsPid, argv: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').slice(0, -1),
+      });
     } catch {
       // exited while we looked
     }

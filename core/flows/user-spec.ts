@@ -26,7 +26,8 @@ async function entries(fs: ContainerFs, file: string): Promise<string[][]> {
 /** The container wrote these files: a field that is not a plain number is refused, never read as 0 (root). */
 function id(field: string | undefined, file: string, name: string): number {
   if (field === undefined || !/^\d{1,10}$/.test(field)) {
-    throw new ScopeError('E_USAGE', `the container's ${file} gives "${name}" no valid ID (${JSON.stringify(field ?? '')})`);
+    throw new ScopeError('E_USAGE',
+      `the container's ${file} gives "${name}" no valid ID (${JSON.stringify(field ?? '')})`);
   }
   return Number(field);
 }

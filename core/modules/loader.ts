@@ -21,8 +21,9 @@ export async function loadModuleAdapter(entry: ModuleEntry, timeoutMs: number): 
   const where = locate(entry);
   const scope = new HandleScope();
   try {
-    return await withDeadline(scope.run(() => importAdapter(entry, where)), timeoutMs, () => new ScopeError('E_PLUGIN_TIMEOUT',
-      `plugins file ${entry.file.path}: entry ${entry.index} ("${entry.name}"): loading module ${where} did not finish within ` +
+    return await withDeadline(scope.run(() => importAdapter(entry, where)), timeoutMs, () => new ScopeError(
+      'E_PLUGIN_TIMEOUT', `plugins file ${entry.file.path}: entry ${entry.index} ("${entry.name}"): ` +
+      `loading module ${where} did not finish within ` +
       `${timeoutMs} ms (a top-level await that never settles?); raise "importTimeoutMs" if it is only slow`,
     { details: { file: entry.file.path, entry: entry.index, name: entry.name } }), () => scope.abandon());
   } finally {
@@ -92,8 +93,11 @@ function locate(entry: ModuleEntry): string {
 async function instantiate(fn: Function, entry: ModuleEntry, where: string): Promise<unknown> {
   try {
     const isClass = /^class[\s{]/.test(Function.prototype.toString.call(fn));
-    return isClass ? new (fn as new (o: unknown) => unknown)(entry.options) : await (fn as (o: unknown) => unknown)(entry.options);
+    return isClass
+      ? new (fn as new (o: unknown) => unknown)(entry.options)
+      : await (fn as (o: unknown) => unknown)(entry.options);
   } catch (err) {
-    throw configError(entry.file, entry.index, entry.name, `creating the adapter from ${where}: ${(err as Error).message}`, err);
+    throw configError(entry.file, entry.index, entry.name,
+      `creating the adapter from ${where}: ${(err as Error).message}`, err);
   }
 }

@@ -33,7 +33,8 @@ export type Progress = (done: number, total: number, file: string) => void;
 /** Where the next base is worth trying: this user may not write here, or this filesystem cannot take it. */
 const FALL_THROUGH = new Set(['EROFS', 'ENOENT', 'ENOTDIR', 'ELOOP', 'ENOSPC', 'EDQUOT', 'EEXIST']);
 
-export async function installPayload(fs: ContainerFs, payload: Payload, owner: Owner = {}, progress?: Progress): Promise<Installed> {
+export async function installPayload(fs: ContainerFs, payload: Payload, owner: Owner = {},
+  progress?: Progress): Promise<Installed> {
   const failures: string[] = [];
   for (const base of INSTALL_BASES) {
     const dir = `${base}/${payload.version}`;
@@ -48,7 +49,8 @@ export async function installPayload(fs: ContainerFs, payload: Payload, owner: O
       failures.push((err as Error).message);
     }
   }
-  throw new ScopeError('E_PERMISSION', `cannot install payload ${payload.name} ${payload.version} in the container: ${failures.join('; ')}`);
+  throw new ScopeError('E_PERMISSION',
+    `cannot install payload ${payload.name} ${payload.version} in the container: ${failures.join('; ')}`);
 }
 
 const ROOT: Owner = { uid: 0, gid: 0 };
@@ -68,10 +70,12 @@ export async function checkBase(fs: ContainerFs, base: string, owner: Owner): Pr
     throw new ScopeError('E_FILE', `${base} in the container is not a directory`, { details: { errno: 'ENOTDIR' } });
   }
   if (!fs.ownedBy(st, 0) && !fs.ownedBy(st, fs.ownerUid(owner))) {
-    throw new ScopeError('E_PERMISSION', `${base} in the container belongs to uid ${st.uid}, who could swap the install; not used`);
+    throw new ScopeError('E_PERMISSION',
+      `${base} in the container belongs to uid ${st.uid}, who could swap the install; not used`);
   }
   if (st.mode & 0o022 && !(st.mode & 0o1000)) {
-    throw new ScopeError('E_PERMISSION', `${base} in the container may be written by others and is not sticky; not used`);
+    throw new ScopeError('E_PERMISSION',
+      `${base} in the container may be written by others and is not sticky; not used`);
   }
 }
 
@@ -101,7 +105,8 @@ export async function isInstalled(fs: ContainerFs, dir: string, payload: Payload
   }
 }
 
-async function install(fs: ContainerFs, dir: string, base: string, payload: Payload, owner: Owner, progress?: Progress): Promise<Installed> {
+async function install(fs: ContainerFs, dir: string, base: string, payload: Payload, owner: Owner,
+  progress?: Progress): Promise<Installed> {
   // The base is the container root's; in /tmp and /dev/shm it is shared by every user of the
   // container, so it is sticky and world-writable, as they are, and each user's install is their own.
   const made = !(await exists(fs, base));
@@ -134,7 +139,8 @@ async function install(fs: ContainerFs, dir: string, base: string, payload: Payl
       bytes += f.data.length;
     }
     progress?.(payload.files.length, payload.files.length, '');
-    await step(() => fs.write(`${fresh}/${MARKER}`, JSON.stringify({ name: payload.name, version: payload.version, hash: payload.hash }) + '\n',
+    await step(() => fs.write(`${fresh}/${MARKER}`,
+      JSON.stringify({ name: payload.name, version: payload.version, hash: payload.hash }) + '\n',
       { ...owner, mode: 0o644 }));
     await step(() => fs.chmodDir(fresh, 0o755, owner));
     if (!(await moveIntoPlace(fs, fresh, dir, payload, owner))) {
@@ -154,7 +160,8 @@ async function install(fs: ContainerFs, dir: string, base: string, payload: Payl
  * Renames the finished install onto `dir`. Another engine may have put the same payload there
  * meanwhile (false: use that one); anything else there is foreign: swapped out, then removed.
  */
-async function moveIntoPlace(fs: ContainerFs, fresh: string, dir: string, payload: Payload, owner: Owner): Promise<boolean> {
+async function moveIntoPlace(fs: ContainerFs, fresh: string, dir: string, payload: Payload,
+  owner: Owner): Promise<boolean> {
   try {
     await fs.rename(fresh, dir, 'noreplace', owner);
     return true;
@@ -165,7 +172,8 @@ async function moveIntoPlace(fs: ContainerFs, fresh: string, dir: string, payloa
   if (await isInstalled(fs, dir, payload, owner)) return false;
   const there = await fs.stat(dir, owner);
   if (!fs.ownedBy(there, fs.ownerUid(owner))) {
-    throw new ScopeError('E_PERMISSION', `${dir} in the container belongs to uid ${there.uid}, not to the target's user ` +
+    throw new ScopeError('E_PERMISSION',
+      `${dir} in the container belongs to uid ${there.uid}, not to the target's user ` +
       `${fs.ownerUid(owner)}; it is not replaced`);
   }
   await fs.rename(fresh, dir, 'exchange', owner);

@@ -26,7 +26,8 @@ export function pluginEnv(socketDir: string): Record<string, string> {
 
 /** Parses the handshake line; anything else is E_PLUGIN_HANDSHAKE saying what was wrong. */
 export function parseHandshake(line: string, plugin: string): Handshake {
-  const fail = (why: string) => new ScopeError('E_PLUGIN_HANDSHAKE', `plugin ${plugin}: ${why}; its first line was ${JSON.stringify(line.slice(0, 200))}`);
+  const fail = (why: string) => new ScopeError('E_PLUGIN_HANDSHAKE',
+    `plugin ${plugin}: ${why}; its first line was ${JSON.stringify(line.slice(0, 200))}`);
   const parts = line.trim().split('|');
   if (parts.length < 4) throw fail('not a go-plugin handshake (CORE|APP|NETWORK|ADDRESS|grpc|CERT)');
   const [core, app, network, address, protocol = 'netrpc', cert = ''] = parts;

@@ -19,7 +19,9 @@ export class HclogReader {
   parse(line: string): LogLine {
     if (line.startsWith('{')) {
       try {
-        const { '@level': level, '@message': message, '@timestamp': _ts, '@module': _module, ...fields } = JSON.parse(line);
+        const {
+          '@level': level, '@message': message, '@timestamp': _ts, '@module': _module, ...fields
+        } = JSON.parse(line);
         return { level: LEVELS.includes(level) ? level : 'debug', message: String(message ?? ''), fields };
       } catch {
         // not JSON after all: a plain line

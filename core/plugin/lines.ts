@@ -12,7 +12,8 @@ export const MAX_LINE_BYTES = 8192;
  * Calls `onLine` for each line of `input`, without its newline. A line longer than `max` bytes is
  * handed over cut at `max`, with `cut` true, and the rest of it up to the next newline is skipped.
  */
-export function readLines(input: Readable, onLine: (line: string, cut: boolean) => void, max = MAX_LINE_BYTES): () => void {
+export function readLines(input: Readable, onLine: (line: string, cut: boolean) => void,
+  max = MAX_LINE_BYTES): () => void {
   let pending: Buffer[] = [];
   let size = 0;
   let skipping = false;

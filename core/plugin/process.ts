@@ -44,7 +44,9 @@ export class PluginProcess {
   private constructor(private readonly spec: PluginCommand) {
     this.dir = makeSocketDir();
     const launcher = launcherFor(spec.name);
-    const [command, args] = launcher ? [launcher, [String(process.pid), spec.command, ...spec.args]] : [spec.command, spec.args];
+    const [command, args] = launcher
+      ? [launcher, [String(process.pid), spec.command, ...spec.args]]
+      : [spec.command, spec.args];
     this.child = spawn(command, args, {
       env: { ...spec.env, ...pluginEnv(this.dir) },
       // stdin stays a pipe the engine never writes: its end tells an SDK plugin the engine is gone.
@@ -147,7 +149,8 @@ export class PluginProcess {
         if (settled) return;
         done();
         if (cut) {
-          return reject(new ScopeError('E_PLUGIN_HANDSHAKE', `${what}: its first line is longer than ${MAX_LINE_BYTES} bytes, ` +
+          return reject(new ScopeError('E_PLUGIN_HANDSHAKE',
+            `${what}: its first line is longer than ${MAX_LINE_BYTES} bytes, ` +
             `so it is no go-plugin handshake; it began ${JSON.stringify(line.slice(0, 200))}${this.stderrTail()}`));
         }
         try {
@@ -177,7 +180,8 @@ function launcherFor(plugin: string): string | undefined {
   try {
     return pluginLauncherPath();
   } catch {
-    log('warn', 'engine', `scope-plugin-launch is not built: plugin ${plugin} would outlive an engine killed by SIGKILL`);
+    log('warn', 'engine',
+      `scope-plugin-launch is not built: plugin ${plugin} would outlive an engine killed by SIGKILL`);
     return undefined;
   }
 }

@@ -54,11 +54,13 @@ export class GrpcPluginRuntime extends WireRuntime {
   protected async call<T>(method: string, req: object): Promise<T> {
     const c = await this.connect();
     return new Promise<T>((resolve, reject) => {
-      c.runtime[method](req, { deadline: Date.now() + this.opts.callDeadlineMs }, async (err: grpc.ServiceError | null, res: T) => {
+      c.runtime[method](req, { deadline: Date.now() + this.opts.callDeadlineMs },
+        async (err: grpc.ServiceError | null, res: T) => {
         if (!err) return resolve(res);
         // A dropped connection is usually a dead plugin whose exit has not been reported yet: let it
         // arrive, so that the error says how it ended.
-        if (err.code === pluginProtos().grpc.status.UNAVAILABLE) await withDeadline(c.process.exited, 500, () => new Error()).catch(() => undefined);
+        if (err.code === pluginProtos().grpc.status.UNAVAILABLE) await withDeadline(c.process.exited, 500,
+          () => new Error()).catch(() => undefined);
         reject(this.explain(err, method, c));
       });
     });
@@ -66,14 +68,18 @@ export class GrpcPluginRuntime extends WireRuntime {
 
   private explain(err: grpc.ServiceError, method: string, c: Connection): ScopeError {
     const { status } = pluginProtos().grpc;
-    if (!c.process.alive || (err.code === status.UNAVAILABLE && /No connection established|Connection dropped|ECONNRESET|socket closed/i.test(err.details))) {
+    if (!c.process.alive || (err.code === status.UNAVAILABLE &&
+      /No connection established|Connection dropped|ECONNRESET|socket closed/i.test(err.details))) {
       this.connection = undefined; // the next call starts it anew
-      return new ScopeError('E_PLUGIN_EXITED', `plugin ${this.name} ${c.process.exitReason ?? 'dropped its connection'} during ${method}${c.process.stderrTail()}`, { cause: err });
+      return new ScopeError('E_PLUGIN_EXITED',
+        `plugin ${this.name} ${c.process.exitReason ?? 'dropped its connection'} ` +
+        `during ${method}${c.process.stderrTail()}`, { cause: err });
     }
     if (err.code === status.DEADLINE_EXCEEDED) {
       this.connection = undefined;
       c.process.kill();
-      return new ScopeError('E_PLUGIN_TIMEOUT', `plugin ${this.name} did not answer ${method} within ${this.opts.callDeadlineMs} ms; ` +
+      return new ScopeError('E_PLUGIN_TIMEOUT',
+        `plugin ${this.name} did not answer ${method} within ${this.opts.callDeadlineMs} ms; ` +
         `it was stopped${c.process.stderrTail()}`, { cause: err });
     }
     return statusError(this.name, err);
@@ -94,13 +100,17 @@ export class GrpcPluginRuntime extends WireRuntime {
     // Go hosts lift the message size limits; so does this one.
     const channelOpts = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
     const creds = protos.grpc.credentials.createInsecure();
-    const make = (ctor: grpc.ServiceClientConstructor) => new ctor(target, creds, channelOpts) as grpc.Client & Record<string, Function>;
-    const conn: Connection = { process, runtime: make(protos.runtime), controller: make(protos.controller), others: [] };
+    const make = (ctor: grpc.ServiceClientConstructor) =>
+      new ctor(target, creds, channelOpts) as grpc.Client & Record<string, Function>;
+    const conn: Connection = {
+      process, runtime: make(protos.runtime), controller: make(protos.controller), others: [],
+    };
     try {
       const health = make(protos.health);
       conn.others.push(health);
       const status = await new Promise<string>((resolve, reject) => health.Check({ service: HEALTH_SERVICE },
-        { deadline: Date.now() + this.opts.startTimeoutMs }, (err: grpc.ServiceError | null, res: { status: string }) => (err ? reject(err) : resolve(res.status))));
+        { deadline: Date.now() + this.opts.startTimeoutMs },
+        (err: grpc.ServiceError | null, res: { status: string }) => (err ? reject(err) : resolve(res.status))));
       if (status !== 'SERVING') throw new Error(`health of "${HEALTH_SERVICE}" is ${status}`);
       conn.others.push(this.drainStdio(make(protos.stdio)));
       return conn;
@@ -108,7 +118,9 @@ export class GrpcPluginRuntime extends WireRuntime {
       for (const client of [conn.runtime, conn.controller, ...conn.others]) client.close();
       process.kill();
       await process.exited;
-      throw new ScopeError('E_PLUGIN_HANDSHAKE', `plugin ${this.name} at ${target} is not healthy: ${(err as Error).message}${process.stderrTail()}`, { cause: err });
+      throw new ScopeError('E_PLUGIN_HANDSHAKE',
+        `plugin ${this.name} at ${target} is not healthy: ${(err as Error).message}${process.stderrTail()}`,
+        { cause: err });
     }
   }
 
@@ -116,7 +128,8 @@ export class GrpcPluginRuntime extends WireRuntime {
   private drainStdio(client: grpc.Client & Record<string, Function>): grpc.Client {
     const stream = client.StreamStdio({});
     stream.on('data', (d: { channel: string; data: Buffer }) => {
-      for (const line of d.data.toString().split('\n').filter(Boolean)) log('debug', `plugin ${this.name} ${d.channel.toLowerCase()}`, line);
+      for (const line of d.data.toString().split('\n').filter(Boolean)) log('debug',
+        `plugin ${this.name} ${d.channel.toLowerCase()}`, line);
     });
     stream.on('error', () => undefined);
     return client;
@@ -130,7 +143,9 @@ export const DEFAULT_START_TIMEOUT_MS = 10_000;
 /** An out-of-process adapter: nothing starts until it is first used. `callDeadlineMs` bounds each call. */
 export function pluginAdapter(entry: CommandEntry, callDeadlineMs: number, env: Env): GrpcPluginRuntime {
   const base = dirname(entry.file.path);
-  const command = entry.command.startsWith('./') || entry.command.startsWith('../') ? resolve(base, entry.command) : entry.command;
+  const command = entry.command.startsWith('./') || entry.command.startsWith('../')
+    ? resolve(base, entry.command)
+    : entry.command;
   return new GrpcPluginRuntime(entry.name, {
     name: entry.name, command, args: entry.args, env: { ...env, ...entry.env },
     startTimeoutMs: entry.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, callDeadlineMs,

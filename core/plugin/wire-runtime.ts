@@ -11,7 +11,10 @@ import { fromWire, type WireContainer } from './wire';
 
 const STATUS_TO_CODE = new Map<number, ErrorCode>(STATUS_CODES);
 
-/** A plugin's gRPC status as the engine's error: the contract's table, else E_RUNTIME_ERROR, with the plugin's words. */
+/**
+ * A plugin's gRPC status as the engine's error: the contract's table, else E_RUNTIME_ERROR, with the
+ * plugin's words.
+ */
 export function statusError(plugin: string, err: grpc.ServiceError): ScopeError {
   return new ScopeError(STATUS_TO_CODE.get(err.code) ?? 'E_RUNTIME_ERROR', `${plugin}: ${err.details}`, { cause: err });
 }
@@ -27,7 +30,10 @@ export abstract class WireRuntime implements ContainerRuntime {
 
   async probe(): Promise<ProbeResult> {
     const r = await this.call<{ available: boolean; reason: string; version: string }>('Probe', {});
-    return { available: r.available, reason: r.reason || undefined, version: r.version || undefined, endpoint: this.endpoint };
+    return {
+      available: r.available, reason: r.reason || undefined, version: r.version || undefined,
+      endpoint: this.endpoint,
+    };
   }
 
   async list(): Promise<Container[]> {

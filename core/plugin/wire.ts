@@ -14,7 +14,8 @@ export interface WireContainer {
   image: string;
 }
 
-const STATES: readonly string[] = ['running', 'paused', 'created', 'stopped', 'restarting', 'unknown'] satisfies ContainerState[];
+const STATES: readonly string[] =
+  ['running', 'paused', 'created', 'stopped', 'restarting', 'unknown'] satisfies ContainerState[];
 
 /** What a plugin sends for `c`. */
 export function toWire(c: Container): WireContainer {

@@ -32,9 +32,11 @@ class ProcscanRuntime implements ContainerRuntime {
     let hits = all.filter((c) => c.name === ref);
     if (!hits.length) hits = all.filter((c) => c.id.startsWith(ref));
     if (hits.length > 1) {
-      throw new ScopeError('E_AMBIGUOUS', `"${ref}" matches ${hits.length} containers: ${hits.map((c) => `${c.name} (${c.labels['procscan/runtime']})`).join(', ')}`);
+      throw new ScopeError('E_AMBIGUOUS', `"${ref}" matches ${hits.length} containers: ` +
+        `${hits.map((c) => `${c.name} (${c.labels['procscan/runtime']})`).join(', ')}`);
     }
-    if (!hits.length) throw new ScopeError('E_NOT_FOUND', `no running container "${ref}" among the processes of this machine`);
+    if (!hits.length) throw new ScopeError('E_NOT_FOUND',
+      `no running container "${ref}" among the processes of this machine`);
     return hits[0];
   }
 }
