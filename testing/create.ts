@@ -11,6 +11,8 @@ import type { LabRow } from './scenarios';
 interface Maker {
   create(image: string, name: string, running: boolean): Promise<string>;
   remove(names: string[]): Promise<void>;
+  /** How the runtime's own tool tells the PID and ID of what it made (see LabRow). */
+  own: Pick<LabRow, 'pidOf' | 'idOf'>;
 }
 
 async function run(cmd: string, args: string[]): Promise<string> {
@@ -26,6 +28,10 @@ const dockerLike = (tool: string): Maker => ({
   },
   async remove(names) {
     await run(tool, ['rm', '-f', ...names]);
+  },
+  own: {
+    pidOf: { argv: [tool, 'container', 'inspect', '-f', '{{.State.Pid}}', '{id}'] },
+    idOf: { argv: [tool, 'container', 'inspect', '-f', '{{.Id}}', '{name}'] },
   },
 });
 
@@ -44,11 +50,17 @@ const containerd = (nerdctl: boolean): Maker => ({
       const id = line.split(/\s+/)[0];
       const info = nerdctl ? await run('ctr', ['-n', 'default', 'containers', 'info', id]).catch(() => '') : '';
       if (!names.includes(id) && !names.some((n) => info.includes(`"nerdctl/name": "${n}"`))) continue;
-      await run('ctr', ['-n', 'default', 'task', 'kill', '-s', 'SIGKILL', id]).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 200));
+      // Forced, ctr kills the task with SIGKILL and waits for containerd's word that it exited before
+      // deleting it (WithProcessKill). A container with no task (the stopped one) makes it fail: ignored.
       await run('ctr', ['-n', 'default', 'task', 'rm', '-f', id]).catch(() => undefined);
       await run('ctr', ['-n', 'default', 'containers', 'rm', id]).catch(() => undefined);
     }
+  },
+  own: {
+    pidOf: { argv: ['ctr', '-n', 'default', 'task', 'ls'], match: '^{id}\\s+(\\d+)\\s+RUNNING' },
+    idOf: {
+      argv: ['ctr', '-n', 'default', 'containers', 'ls', '-q', `${nerdctl ? 'labels."nerdctl/name"' : 'id'}=={name}`],
+    },
   },
 });
 
@@ -90,7 +102,8 @@ export async function createFixtures(lab: LabRow[], image: string): Promise<Crea
       const ctrImage = t.runtime === 'ctr' || t.runtime === 'nerdctl' ? qualified(image) : image;
       entry.names.push(await maker.create(ctrImage, `${base}-running`, true));
       entry.names.push(await maker.create(ctrImage, `${base}-stopped`, false));
-      out.push({ label: `${t.runtime} (--create ${image})`, runtime: t.runtime, running: `${base}-running`, stopped: `${base}-stopped` });
+      out.push({ label: `${t.runtime} (--create ${image})`, runtime: t.runtime, running: `${base}-running`,
+        stopped: `${base}-stopped`, ...maker.own });
     }
   } catch (err) {
     await cleanup();

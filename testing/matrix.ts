@@ -33,7 +33,8 @@ export interface MatrixOptions {
 
 export function loadLab(file = LAB_FILE): LabRow[] {
   if (file === LAB_FILE && !existsSync(file)) {
-    throw new ScopeError('E_USAGE', 'no lab file here (the package ships none): name your containers with --lab FILE, see --help');
+    throw new ScopeError('E_USAGE', 'no lab file here (the package ships none): name your containers with ' +
+      '--lab FILE, see --help');
   }
   let doc: { rows?: LabRow[]; targets?: LabRow[] };
   try {
@@ -44,6 +45,14 @@ export function loadLab(file = LAB_FILE): LabRow[] {
   // "targets" is what the key was called before; files written then still load.
   const rows = doc.rows ?? doc.targets;
   if (!Array.isArray(rows)) throw new ScopeError('E_USAGE', `lab file ${file}: no "rows" list`);
+  for (const r of rows) {
+    for (const key of ['pidOf', 'idOf'] as const) {
+      const q = r[key];
+      if (q && !(Array.isArray(q.argv) && q.argv.length && q.argv.every((a) => typeof a === 'string'))) {
+        throw new ScopeError('E_USAGE', `lab file ${file}: row "${r.label}": ${key} needs "argv", a list of words`);
+      }
+    }
+  }
   return rows.map((r) => ({ ...r, plugins: r.plugins && resolve(dirname(file), r.plugins) }));
 }
 
@@ -51,7 +60,10 @@ export async function runMatrix(opts: MatrixOptions = {}): Promise<MatrixRow[]> 
   let lab = loadLab(opts.labFile);
   if (opts.only?.length) lab = lab.filter((r) => opts.only!.includes(r.label) || opts.only!.includes(r.runtime));
   const busybox = opts.busybox ?? '/bin/busybox';
-  if (!existsSync(busybox)) throw new ScopeError('E_USAGE', `${busybox} is needed to look inside containers without tools (apt-get install busybox-static)`);
+  if (!existsSync(busybox)) {
+    throw new ScopeError('E_USAGE', `${busybox} is needed to look inside containers without tools ` +
+      '(apt-get install busybox-static)');
+  }
   const plugins = [...new Set(lab.map((r) => r.plugins).filter((p): p is string => !!p))];
   const created = opts.createFrom ? await createFixtures(lab, opts.createFrom) : undefined;
   if (created) lab = created.rows;

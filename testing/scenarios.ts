@@ -11,10 +11,15 @@ import type { ScopeError } from '../base/errors';
 import { writeDconf } from '../core/flows/dconf';
 import { runPayload } from '../core/flows/run';
 import { INSTALL_BASES } from '../core/payload/install';
-import { check, expectCode, inside, skip, stopLoader, withTarget, type Outcome, type Scenario, type ScenarioContext } from './context';
+import { check, expectCode, firstLines, inside, skip, stopLoader, within, withTarget, type Outcome, type Scenario,
+  type ScenarioContext } from './context';
+import { ownId, ownPid } from './own';
 import { HOSTILE } from './hostile';
 
-export { skip, type LabRow, type Outcome, type Scenario, type ScenarioContext } from './context';
+export { skip, type LabRow, type Outcome, type Scenario, type ScenarioContext, type ToolQuery } from './context';
+
+/** The probe reports every 100 ms, so that a scenario sees reports soon. */
+const PERIOD = { SCOPE_PROBE_PERIOD_MS: '100' };
 
 const BASICS: Scenario[] = [
   {
@@ -22,21 +27,35 @@ const BASICS: Scenario[] = [
     async run(ctx) {
       const c = await ctx.engine.resolve(ctx.row.runtime, ctx.row.running);
       check(c.pid > 0 && readlinkSync(`/proc/${c.pid}/exe`), `PID ${c.pid} is no live process`);
+      const own = await ownPid(ctx.row, ctx.row.running, await ownId(ctx.row, ctx.row.running));
+      check(own === undefined || c.pid === own, `PID ${c.pid}, where ${ctx.row.pidOf?.argv[0]} says ${own}`);
     },
   },
   {
     id: 'resolve-id', title: 'resolve by ID prefix',
     async run(ctx) {
       const c = await ctx.engine.resolve(ctx.row.runtime, ctx.row.running);
-      if (c.id === c.name) return skip('this runtime has no IDs apart from names');
-      const prefix = c.id.slice(0, 12);
+      if (!ctx.row.idOf && c.id === c.name) return skip('this runtime has no IDs apart from names');
+      // The ID the runtime's own tool gives the container (else the adapter's), and of a hex ID the
+      // first 12 characters, as docker ps shows it. An ID that is a name (ctr's) is taken whole: its
+      // beginnings begin other names too (lab-ctr, lab-ctr-stopped), and the container with exactly
+      // that ID must win over the others it is a prefix of.
+      const id = ctx.row.idOf ? await ownId(ctx.row, ctx.row.running) : c.id;
+      const prefix = /^[0-9a-f]{13,}$/.test(id) ? id.slice(0, 12) : id;
       const again = await ctx.engine.resolve(ctx.row.runtime, prefix);
-      check(again.pid === c.pid, `prefix ${prefix} gave PID ${again.pid}, the name ${c.pid}`);
+      check(again.id === id, `prefix ${prefix} named ${again.id}, not ${id}`);
+      // The PID the runtime's own tool reports for the container with that ID; without a pidOf,
+      // the one resolving by name gave, whose ID the prefix was taken from.
+      const own = await ownPid(ctx.row, ctx.row.running, id);
+      const expected = own ?? c.pid;
+      const said = own === undefined ? 'resolving by name gave' : `${ctx.row.pidOf!.argv[0]} says`;
+      check(again.pid === expected, `prefix ${prefix} gave PID ${again.pid}; for ${id} ${said} ${expected}`);
     },
   },
   {
     id: 'unknown', title: 'unknown container',
-    run: (ctx) => expectCode(ctx.engine.resolve(ctx.row.runtime, 'scope-engine-matrix-no-such-container'), 'E_NOT_FOUND'),
+    run: (ctx) => expectCode(ctx.engine.resolve(ctx.row.runtime, 'scope-engine-matrix-no-such-container'),
+      'E_NOT_FOUND'),
   },
   {
     id: 'stopped', title: 'stopped container',
@@ -60,7 +79,8 @@ const BASICS: Scenario[] = [
       const r = await inside(ctx, t, names.map((n) => `readlink /proc/self/ns/${n}`).join(';'));
       check(r.code === 0, `exit ${r.code}: ${r.stderr}`);
       const expected = names.map((n) => readlinkSync(`/proc/${t.pid}/ns/${n}`));
-      check(r.stdout.trim() === expected.join('\n'), `namespaces ${r.stdout.trim().replace(/\n/g, ' ')} != target's ${expected.join(' ')}`);
+      const seen = r.stdout.trim();
+      check(seen === expected.join('\n'), `namespaces ${seen.replace(/\n/g, ' ')} != target's ${expected.join(' ')}`);
     }),
   },
   {
@@ -68,7 +88,8 @@ const BASICS: Scenario[] = [
     run: (ctx) => withTarget(ctx, ctx.row.running, async (t) => {
       const fs = new ContainerFs(t);
       // /tmp, or /dev/shm in a container whose root (and so /tmp) is read-only.
-      const readOnly = await fs.write('/tmp/scope-engine-matrix.probe', '').then(() => fs.unlink('/tmp/scope-engine-matrix.probe'),
+      const probe = '/tmp/scope-engine-matrix.probe';
+      const readOnly = await fs.write(probe, '').then(() => fs.unlink(probe),
         (e: ScopeError) => e.details?.errno === 'EROFS');
       const dir = readOnly ? '/dev/shm' : '/tmp';
       for (const uid of [0, 1000]) {
@@ -84,28 +105,24 @@ const BASICS: Scenario[] = [
     id: 'run', title: 'run with the default payload',
     async run(ctx) {
       await withTarget(ctx, ctx.row.running, (t) => inside(ctx, t, `rm -rf ${INSTALL_BASES.join(' ')}`));
-      const r = await runPayload(ctx.engine, ctx.row.runtime, ctx.row.running, { detach: true, env: { SCOPE_PROBE_PERIOD_MS: '100' } });
-      ctx.state.loaderPid = r.loader.pid;
+      // In the foreground, so that its reports come as they are written, on its stdout (a detached
+      // payload's go to its file alone); it is left running for the scenarios after this one.
+      const r = await runPayload(ctx.engine, ctx.row.runtime, ctx.row.running, { env: PERIOD });
+      ctx.state.loader = { pid: r.loader.pid, process: r.process, by: 'run' };
+      r.process.child.stderr?.resume();
       check(!r.install.reused, 'a fresh install was reported as reused');
+      const lines = await within(10_000, 'two reports from the probe', firstLines(r.process, 2));
+      check(JSON.parse(lines[0]).pid === r.target.nsPid, 'the probe reports on another PID');
+      // It writes each report to its file before printing it: both are in the file by now.
       const report = `${r.install.dir}/scope-probe.${r.target.nsPid}.jsonl`;
-      await withTarget(ctx, ctx.row.running, async (t) => {
-        const fs = new ContainerFs(t);
-        for (let i = 0; i < 50; i++) {
-          const lines = (await fs.read(report).catch(() => Buffer.from(''))).toString().split('\n').filter(Boolean);
-          if (lines.length >= 2) {
-            check(JSON.parse(lines[0]).pid === r.target.nsPid, 'the probe reports on another PID');
-            return;
-          }
-          await new Promise((res) => setTimeout(res, 100));
-        }
-        throw new Error(`no reports in ${report}`);
-      });
+      const saved = await withTarget(ctx, ctx.row.running, async (t) => String(await new ContainerFs(t).read(report)));
+      check(saved.startsWith(`${lines[0]}\n${lines[1]}\n`), `${report} does not begin with the reports printed`);
     },
   },
   {
     id: 'detach-reattach', title: 'detach and reattach',
     async run(ctx) {
-      if (!ctx.state.loaderPid) return skip('run did not start the payload');
+      if (!ctx.state.loader) return skip('run did not start the payload');
       for (const attach of [false, true]) {
         const r = await writeDconf(ctx.engine, ctx.row.runtime, ctx.row.running, { attach, waitMs: 3000 });
         check(r.applied, `${r.path} was not read by the payload`);
@@ -115,10 +132,11 @@ const BASICS: Scenario[] = [
   {
     id: 'ipc', title: 'IPC status round trip',
     async run(ctx) {
-      if (!ctx.state.loaderPid) return skip('run did not start the payload');
+      if (!ctx.state.loader) return skip('run did not start the payload');
       await withTarget(ctx, ctx.row.running, async (t) => {
         const a = await ipcRequest(t, { req: 'status' }, 3000);
-        check(a.status === 200 && (a.data as { attached?: boolean }).attached === true, `answer ${a.status} ${JSON.stringify(a.data)}`);
+        const attached = (a.data as { attached?: boolean }).attached;
+        check(a.status === 200 && attached === true, `answer ${a.status} ${JSON.stringify(a.data)}`);
       });
       await stopLoader(ctx);
     },
@@ -132,8 +150,8 @@ const BASICS: Scenario[] = [
         await expectCode(execInTarget(t, { argv: ['sh', '-c', 'true'] }), 'E_EXEC_NOT_FOUND');
         await inside(ctx, t, `rm -rf ${INSTALL_BASES.join(' ')}`);
       });
-      const r = await runPayload(ctx.engine, ctx.row.runtime, ref, { detach: true, env: { SCOPE_PROBE_PERIOD_MS: '100' } });
-      ctx.state.loaderPid = r.loader.pid;
+      const r = await runPayload(ctx.engine, ctx.row.runtime, ref, { detach: true, env: PERIOD });
+      ctx.state.loader = { pid: r.loader.pid, process: r.process, by: 'no-shell' };
       try {
         await withTarget(ctx, ref, async (t) => {
           const a = await ipcRequest(t, { req: 'status' }, 3000);
@@ -160,6 +178,10 @@ export async function runScenarios(ctx: ScenarioContext, only?: string[]): Promi
       out[s.id] = { status: 'fail', reason: (err as Error).message.split('\n')[0] };
     }
   }
-  await stopLoader(ctx);
+  // A loader a failed scenario left running; one that will not end fails the scenario that started it.
+  const by = ctx.state.loader?.by;
+  await stopLoader(ctx).catch((err: Error) => {
+    if (by && out[by]?.status !== 'fail') out[by] = { status: 'fail', reason: err.message };
+  });
   return out;
 }
