@@ -1,132 +1,119 @@
 import { expect } from 'chai';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { cli, json } from '../support/cli';
-import { requireRuntime, tool } from '../support/lab';
+import { labRow, labRows, ownView, requireRuntime, tool } from '../support/lab';
 
 /**
- * Every built-in adapter against its real daemon from the lab: the PID scope-engine resolves is the
- * one the runtime's own tool reports; unknown and stopped containers are distinct errors; exec runs
- * inside. The nerdctl cases run on containers made through containerd with nerdctl's labels, since
- * nerdctl is not packaged for these machines.
+ * Every built-in adapter against its real daemon from the lab, on the lab file's containers: the
+ * PID scope-engine resolves is the one the runtime's own tool reports (the row's pidOf), by name
+ * and by ID prefix; unknown and stopped containers are distinct errors; exec runs inside. The
+ * nerdctl row's containers are made through containerd with nerdctl's labels, since nerdctl is
+ * not packaged for these machines.
  */
-interface Case {
-  title: string;
-  runtime: string;
-  name: string;
-  stopped: string;
-  /** The PID as the runtime's own tool reports it. */
-  nativePid: () => string;
-  /** A reference by ID prefix, where the runtime has IDs. */
-  idPrefix?: () => string;
-}
-
-const ctrTaskPid = (id: string) => {
-  const line = tool('ctr', ['-n', 'default', 'task', 'ls']).split('\n').find((l) => l.split(/\s+/)[0] === id);
-  return line!.split(/\s+/)[1];
-};
-const nerdId = () => tool('ctr', ['-n', 'default', 'containers', 'ls', '-q', 'labels."nerdctl/name"==lab-nerd']);
-
-const CASES: Case[] = [
-  { title: 'docker', runtime: 'docker', name: 'lab-web', stopped: 'lab-stopped',
-    nativePid: () => tool('docker', ['inspect', '-f', '{{.State.Pid}}', 'lab-web']),
-    idPrefix: () => tool('docker', ['inspect', '-f', '{{.Id}}', 'lab-web']).slice(0, 8) },
-  { title: 'podman', runtime: 'podman', name: 'lab-pod', stopped: 'lab-pod-stopped',
-    nativePid: () => tool('podman', ['inspect', '-f', '{{.State.Pid}}', 'lab-pod']),
-    idPrefix: () => tool('podman', ['inspect', '-f', '{{.Id}}', 'lab-pod']).slice(0, 8) },
-  { title: 'podman with a user namespace', runtime: 'podman', name: 'lab-pod-userns', stopped: 'lab-pod-stopped',
-    nativePid: () => tool('podman', ['inspect', '-f', '{{.State.Pid}}', 'lab-pod-userns']) },
-  { title: 'ctr (containerd)', runtime: 'ctr', name: 'lab-ctr', stopped: 'lab-ctr-stopped', nativePid: () => ctrTaskPid('lab-ctr'),
-    idPrefix: () => nerdId().slice(0, 10) },
-  { title: 'nerdctl, on a container made through containerd with nerdctl\'s labels', runtime: 'nerdctl', name: 'lab-nerd',
-    stopped: 'lab-nerd-stopped', nativePid: () => ctrTaskPid(nerdId()), idPrefix: () => nerdId().slice(0, 8) },
-  { title: 'lxc (LXD)', runtime: 'lxc', name: 'lab-lxd', stopped: 'lab-lxd-stopped',
-    nativePid: () => /PID:\s*(\d+)/.exec(tool('lxc', ['info', 'lab-lxd']))![1] },
-  { title: 'lxc (classic LXC)', runtime: 'lxc', name: 'lab-lxc', stopped: 'lab-lxc-stopped',
-    nativePid: () => tool('lxc-info', ['-n', 'lab-lxc', '-p', '-H']) },
-];
-
 const env = { SCOPE_ENGINE_PLUGINS: '' };
 
-for (const c of CASES) {
-  describe(`${c.title} (real daemon)`, function () {
+/** Host UID of the container's root, from its main process's uid_map. */
+function hostRootOf(pid: number): number {
+  for (const line of readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split('\n')) {
+    const [inside, outside] = line.trim().split(/\s+/).map(Number);
+    if (inside === 0) return outside;
+  }
+  throw new Error(`root of PID ${pid} is unmapped`);
+}
+
+for (const row of labRows()) {
+  describe(`${row.label} (real daemon)`, function () {
     before(async function () {
-      await requireRuntime(this, c.runtime);
+      await requireRuntime(this, row.runtime);
     });
 
-    it(`resolve --runtime ${c.runtime} ${c.name} prints the PID the runtime's own tool reports`, async () => {
-      const r = await cli(['resolve', '--runtime', c.runtime, c.name], env);
+    it(`resolve --runtime ${row.runtime} ${row.running} prints the PID the runtime's own tool reports`, async () => {
+      const r = await cli(['resolve', '--runtime', row.runtime, row.running], env);
       expect(r.stderr).to.equal('');
-      expect(r.stdout).to.equal(`${c.nativePid()}\n`);
+      expect(r.stdout).to.equal(`${(await ownView(row)).pid}\n`);
     });
 
-    if (c.idPrefix) {
-      it('resolves an ID prefix to the same PID', async () => {
-        const r = await cli(['resolve', '--runtime', c.runtime, c.idPrefix!()], env);
+    if (row.idOf) {
+      it('resolves an ID prefix to the container with that ID, and the PID its runtime reports for it', async () => {
+        const own = await ownView(row);
+        // ctr's IDs are names: lab-ctr is whole, and a prefix of lab-ctr-stopped too; the container
+        // with exactly that ID must win.
+        const prefix = own.id.slice(0, 8);
+        const r = await cli(['resolve', '--runtime', row.runtime, prefix, '--json'], env);
         expect([r.code, r.stderr]).to.deep.equal([0, '']);
-        expect(Number(r.stdout)).to.be.above(0);
+        expect(json(r)).to.deep.include({ id: own.id, pid: own.pid });
       });
     }
 
     it('an unknown name is E_NOT_FOUND', async () => {
-      const r = await cli(['resolve', '--runtime', c.runtime, 'no-such-container-here', '--json'], env);
+      const r = await cli(['resolve', '--runtime', row.runtime, 'no-such-container-here', '--json'], env);
       expect([r.code, json(r).error.code]).to.deep.equal([3, 'E_NOT_FOUND']);
     });
 
-    if (c.stopped) {
-      it(`a stopped container (${c.stopped}) is E_NOT_RUNNING`, async () => {
-        const r = await cli(['resolve', '--runtime', c.runtime, c.stopped, '--json'], env);
+    if (row.stopped) {
+      it(`a stopped container (${row.stopped}) is E_NOT_RUNNING`, async () => {
+        const r = await cli(['resolve', '--runtime', row.runtime, row.stopped!, '--json'], env);
         expect([r.code, json(r).error.code]).to.deep.equal([5, 'E_NOT_RUNNING']);
       });
     }
 
     it('exec runs a command inside, in the container\'s mount namespace', async () => {
-      const pid = c.nativePid();
-      const r = await cli(['exec', '--runtime', c.runtime, c.name, '--', 'readlink', '/proc/self/ns/mnt'], env);
+      const { pid } = await ownView(row);
+      const r = await cli(['exec', '--runtime', row.runtime, row.running, '--', 'readlink', '/proc/self/ns/mnt'], env);
       expect([r.code, r.stderr]).to.deep.equal([0, '']);
       expect(r.stdout.trim()).to.equal(readlinkSync(`/proc/${pid}/ns/mnt`));
     });
 
     it('ps lists it with its PID', async () => {
-      const { containers } = json(await cli(['ps', '--runtime', c.runtime, '--json'], env));
-      const mine = containers.find((x: any) => x.name === c.name);
-      expect(mine).to.deep.include({ runtime: c.runtime, state: 'running', pid: Number(c.nativePid()) });
+      const { containers } = json(await cli(['ps', '--runtime', row.runtime, '--json'], env));
+      const mine = containers.find((x: any) => x.name === row.running);
+      expect(mine).to.deep.include({ runtime: row.runtime, state: 'running', pid: (await ownView(row)).pid });
     });
+
+    if (row.hostRoot !== undefined) {
+      it(`its root is host UID ${row.hostRoot}, as the lab file says (the flow tests count on it)`, async () => {
+        expect(hostRootOf((await ownView(row)).pid)).to.equal(row.hostRoot);
+      });
+    }
   });
 }
 
 describe('every runtime at once (real daemons)', function () {
   before(async function () {
-    for (const r of ['docker', 'podman', 'ctr', 'nerdctl', 'lxc']) await requireRuntime(this, r);
+    for (const r of new Set(labRows().map((row) => row.runtime))) await requireRuntime(this, r);
   });
 
   it('ps --runtime all lists every lab container', async () => {
     const r = json(await cli(['ps', '--runtime', 'all', '--json'], env));
     expect(r.unavailable).to.deep.equal([]);
     const names = r.containers.map((x: any) => `${x.runtime}/${x.name}`);
-    for (const c of CASES) expect(names).to.include(`${c.runtime}/${c.name}`);
+    for (const row of labRows()) expect(names).to.include(`${row.runtime}/${row.running}`);
   });
 
   it('podman reports the user namespace\'s ID maps from libpod', async () => {
-    const r = json(await cli(['resolve', '--runtime', 'podman', 'lab-pod-userns', '--json'], env));
-    expect(r.idMappings.uid).to.deep.equal([{ inside: 0, outside: 100000, count: 65536 }]);
+    const row = labRow('podman (user namespace)');
+    const r = json(await cli(['resolve', '--runtime', 'podman', row.running, '--json'], env));
+    expect(r.idMappings.uid).to.deep.equal([{ inside: 0, outside: row.hostRoot, count: 65536 }]);
   });
 
   it('podman falls back to its command when no API socket listens, and says so', async () => {
+    const row = labRow('podman');
     const noSocket = { ...env, CONTAINER_HOST: 'unix:///nonexistent/podman.sock' };
     const status = json(await cli(['runtimes', '--json'], noSocket)).find((s: any) => s.name === 'podman');
     expect(status.available).to.equal(true);
     expect(status.endpoint).to.match(/^podman CLI \(no API: socket \/nonexistent\/podman.sock: no such file\)/);
-    const r = await cli(['resolve', '--runtime', 'podman', 'lab-pod'], noSocket);
-    expect(r.stdout).to.equal(`${tool('podman', ['inspect', '-f', '{{.State.Pid}}', 'lab-pod'])}\n`);
-    const stopped = await cli(['resolve', '--runtime', 'podman', 'lab-pod-stopped'], noSocket);
+    const r = await cli(['resolve', '--runtime', 'podman', row.running], noSocket);
+    expect(r.stdout).to.equal(`${(await ownView(row)).pid}\n`);
+    const stopped = await cli(['resolve', '--runtime', 'podman', row.stopped!], noSocket);
     expect(stopped.code).to.equal(5);
   });
 
-  it('nerdctl: two containers with one name are E_AMBIGUOUS (made through containerd with nerdctl\'s labels)', async () => {
+  it('nerdctl: two containers with one name are E_AMBIGUOUS (made through containerd with its labels)', async () => {
     const image = 'docker.io/library/scope-lab-busybox:latest';
     const ids = ['scope-test-dup-1', 'scope-test-dup-2'];
     try {
-      for (const id of ids) tool('ctr', ['-n', 'default', 'containers', 'create', '--label', 'nerdctl/name=lab-dup', image, id, '/bin/true']);
+      const label = ['--label', 'nerdctl/name=lab-dup'];
+      for (const id of ids) tool('ctr', ['-n', 'default', 'containers', 'create', ...label, image, id, '/bin/true']);
       const r = await cli(['resolve', '--runtime', 'nerdctl', 'lab-dup', '--json'], env);
       expect([r.code, json(r).error.code]).to.deep.equal([4, 'E_AMBIGUOUS']);
     } finally {
@@ -135,13 +122,15 @@ describe('every runtime at once (real daemons)', function () {
   });
 
   it('ctr looks in the namespace it is told, and a container is not found in another', async () => {
-    const r = await cli(['--namespace', 'scope-test-empty', 'resolve', '--runtime', 'ctr', 'lab-ctr', '--json'], env);
+    const name = labRow('containerd - ctr').running;
+    const r = await cli(['--namespace', 'scope-test-empty', 'resolve', '--runtime', 'ctr', name, '--json'], env);
     expect(json(r).error.code).to.equal('E_NOT_FOUND');
     expect(json(r).error.message).to.contain('namespace scope-test-empty');
   });
 
   it('--runtime auto finds a name only one runtime has', async () => {
-    const r = await cli(['resolve', 'lab-lxd'], env);
-    expect(r.stdout).to.equal(`${/PID:\s*(\d+)/.exec(tool('lxc', ['info', 'lab-lxd']))![1]}\n`);
+    const row = labRow('lxc (LXD)');
+    const r = await cli(['resolve', row.running], env);
+    expect(r.stdout).to.equal(`${(await ownView(row)).pid}\n`);
   });
 });
