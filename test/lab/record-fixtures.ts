@@ -1,12 +1,16 @@
 /**
- * Records what the lab's real daemons answer to the requests the adapters make, into
- * fixtures/<runtime>/<scenario>.json, for the unit tests' replay servers. Run with the lab up:
+ * Records what the lab's real runtimes answer to the calls the adapters make, into
+ * fixtures/<runtime>/<scenario>.json, for the unit tests' replays (test/support/recorded.ts says
+ * what a file holds). Run with the lab up:
  *   npm run build && node dist/test/lab/record-fixtures.js [docker|podman|lxd|lxc-classic|containerd ...]
  * HTTP APIs are recorded through a proxy in front of the real socket, so the paths are exactly those
- * the client libraries send; containerd's gRPC answers through a recording client.
+ * the client libraries send; containerd's gRPC answers through a recording client; classic LXC's
+ * tools through stand-ins. Beside each call, the runtime's own tool is asked the same question
+ * (own.ts), so that the tests hold the adapter to an answer it had no part in. The containers are
+ * the lab file's (test/lab/matrix.json). Side effect: docker's and podman's ambiguous prefix needs
+ * two IDs that begin alike, so containers are created (never started) for it, and removed after.
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -16,10 +20,11 @@ import { ContainerdClient } from '../../adapters/containerd/client';
 import type { ContainerRuntime } from '../../core/runtime';
 import { buildBuiltin } from '../../testing/harness';
 import type { GrpcExchange } from '../support/grpc-replay';
+import { labRow } from '../support/lab';
+import { callAdapter, type OwnAnswer, type RecordedCall } from '../support/recorded';
 import { FIXTURES, type Exchange } from '../support/replay';
 import { toolStandIns } from '../support/tools';
-
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+import { containerdOwn, dockerOwn, lxcClassicOwn, lxdOwn, sh, type Own } from './own';
 
 /** A unix-socket HTTP proxy in front of `real` that keeps every exchange. */
 async function recordingProxy(real: string) {
@@ -32,8 +37,9 @@ async function recordingProxy(real: string) {
       up.on('data', (c: Buffer) => chunks.push(c));
       up.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        exchanges.push({ method: req.method!, path: req.url!.replace(/^\/v[0-9.]+\/(?!libpod)/, '/'), status: up.statusCode!,
-          contentType: up.headers['content-type'], headers: pick(up.headers, ['libpod-api-version']), body });
+        const path = req.url!.replace(/^\/v[0-9.]+\/(?!libpod)/, '/');
+        exchanges.push({ method: req.method!, path, status: up.statusCode!, contentType: up.headers['content-type'],
+          headers: pick(up.headers, ['libpod-api-version']), body });
         res.writeHead(up.statusCode!, up.headers).end(body);
       });
     });
@@ -52,21 +58,38 @@ function pick(headers: Record<string, unknown>, names: string[]): Record<string,
   return Object.keys(out).length ? out : undefined;
 }
 
-function save(runtime: string, scenario: string, from: string, exchanges: unknown[]): void {
-  mkdirSync(join(FIXTURES, runtime), { recursive: true });
-  writeFileSync(join(FIXTURES, runtime, `${scenario}.json`), JSON.stringify({ recordedFrom: from, exchanges }, null, 2) + '\n');
-  process.stdout.write(`recorded ${runtime}/${scenario}: ${exchanges.length} exchanges\n`);
+/** Where one runtime's recordings go, and what holds the exchanges since the last take. */
+interface Sink {
+  dir: string;
+  from: string;
+  take: () => unknown[];
 }
 
-type RecordScenario = (scenario: string, fn: () => Promise<unknown>) => Promise<void>;
+/** Makes `call` on `adapter`, asks the runtime's own tool, and saves both with the exchanges. */
+async function record(to: Sink, scenario: string, adapter: ContainerRuntime, call: RecordedCall, own: () => OwnAnswer) {
+  to.take();
+  await callAdapter(adapter, call);
+  const exchanges = to.take();
+  const file = join(FIXTURES, to.dir, `${scenario}.json`);
+  mkdirSync(join(FIXTURES, to.dir), { recursive: true });
+  writeFileSync(file, JSON.stringify({ recordedFrom: to.from, call, own: own(), exchanges }, null, 2) + '\n');
+  process.stdout.write(`recorded ${to.dir}/${scenario}: ${exchanges.length} exchanges\n`);
+}
 
-/** Saves, per scenario, what `take` holds after the scenario's calls; `take` also empties it. */
-function recorder(runtime: string, from: string, take: () => unknown[]): RecordScenario {
-  return async (scenario, fn) => {
-    take();
-    await fn().catch(() => undefined);
-    save(runtime, scenario, from, take());
-  };
+/**
+ * The scenarios every runtime is recorded in, on a lab row's running and stopped containers, in
+ * files named `prefix`-scenario (containerd's directory holds ctr's and nerdctl's); the probe's
+ * only with `probe`.
+ */
+async function recordBasics(to: Sink, adapter: ContainerRuntime, id: string, own: Own, running: string, stopped: string,
+  { prefix = '', probe = true } = {}) {
+  const call = (method: RecordedCall['method'], ref?: string): RecordedCall => ({ adapter: id, method, ref });
+  if (probe) await record(to, 'probe', adapter, call('probe'), own.version);
+  await record(to, `${prefix}list`, adapter, call('list'), own.containers);
+  await record(to, `${prefix}resolve-name`, adapter, call('resolve', running), () => own.resolve(running));
+  const unknown = 'no-such-container';
+  await record(to, `${prefix}resolve-unknown`, adapter, call('resolve', unknown), () => own.resolve(unknown));
+  await record(to, `${prefix}resolve-stopped`, adapter, call('resolve', stopped), () => own.resolve(stopped));
 }
 
 /** Containers created (never started) until two IDs share a first character; returns the prefix and a cleanup. */
@@ -76,36 +99,45 @@ function ambiguousPrefix(tool: 'docker' | 'podman'): { prefix: string; cleanup: 
     const first = sh(tool, ['ps', '-aq', '--no-trunc']).split('\n').filter(Boolean).map((i) => i[0]);
     return first.find((c, i) => first.indexOf(c) !== i);
   };
-  while (!shared() && made.length < 17) made.push(sh(tool, ['create', '--label', 'scope-lab=1', 'scope-lab-busybox', '/bin/true']));
+  const create = ['create', '--label', 'scope-lab=1', 'scope-lab-busybox', '/bin/true'];
+  while (!shared() && made.length < 17) made.push(sh(tool, create));
   return { prefix: shared()!, cleanup: () => { if (made.length) sh(tool, ['rm', ...made]); } };
 }
 
-async function recordDockerApi(runtime: 'docker' | 'podman', real: string, container: string, stopped: string): Promise<void> {
+async function recordDockerApi(runtime: 'docker' | 'podman', real: string, label: string): Promise<void> {
+  const row = labRow(label);
   const proxy = await recordingProxy(real);
-  const adapter = buildBuiltin(runtime, {}, { env: { [runtime === 'docker' ? 'DOCKER_HOST' : 'CONTAINER_HOST']: `unix://${proxy.socketPath}` } }).adapter;
-  const record = recorder(runtime, `${runtime} ${sh(runtime, ['version', '-f', '{{.Server.Version}}'])} (lab)`, proxy.take);
-  const id = sh(runtime, ['inspect', '-f', '{{.Id}}', container]);
-  const amb = ambiguousPrefix(runtime);
+  const variable = runtime === 'docker' ? 'DOCKER_HOST' : 'CONTAINER_HOST';
+  const adapter = buildBuiltin(runtime, {}, { env: { [variable]: `unix://${proxy.socketPath}` } }).adapter;
+  const version = sh(runtime, ['version', '-f', '{{.Server.Version}}']);
+  const to = { dir: runtime, from: `${runtime} ${version} (lab)`, take: proxy.take };
+  const own = dockerOwn(runtime);
+  const resolve = (scenario: string, ref: string) =>
+    record(to, scenario, adapter, { adapter: runtime, method: 'resolve', ref }, () => own.resolve(ref));
+  const id = sh(runtime, ['container', 'inspect', '-f', '{{.Id}}', row.running]);
   try {
-    await record('probe', () => adapter.probe());
-    await record('list', () => adapter.list());
-    await record('resolve-name', () => adapter.resolve(container));
-    await record('resolve-full-id', () => adapter.resolve(id));
-    await record('resolve-prefix', () => adapter.resolve(id.slice(0, 6)));
-    await record('resolve-ambiguous', () => adapter.resolve(amb.prefix));
-    await record('resolve-unknown', () => adapter.resolve('no-such-container'));
-    await record('resolve-stopped', () => adapter.resolve(stopped));
+    await recordBasics(to, adapter, runtime, own, row.running, row.stopped!);
+    await resolve('resolve-full-id', id);
+    await resolve('resolve-prefix', id.slice(0, 6));
+    const amb = ambiguousPrefix(runtime);
+    try {
+      await resolve('resolve-ambiguous', amb.prefix);
+    } finally {
+      amb.cleanup();
+    }
   } finally {
-    amb.cleanup();
     proxy.close();
   }
 }
 
 async function recordLxd(): Promise<void> {
+  const row = labRow('lxc (LXD)');
   const proxy = await recordingProxy('/var/lib/lxd/unix.socket');
-  const adapter = buildBuiltin('lxc', { lxcpath: '/nonexistent-lxcpath' }, { env: { LXD_SOCKET: proxy.socketPath } }).adapter;
+  const env = { LXD_SOCKET: proxy.socketPath };
+  const adapter = buildBuiltin('lxc', { lxcpath: '/nonexistent-lxcpath' }, { env }).adapter;
   try {
-    await recordLxcScenarios(adapter, 'lab-lxd', recorder('lxd', `lxd ${sh('lxd', ['--version'])} (lab)`, proxy.take));
+    const to = { dir: 'lxd', from: `lxd ${sh('lxd', ['--version'])} (lab)`, take: proxy.take };
+    await recordBasics(to, adapter, 'lxc', lxdOwn(), row.running, row.stopped!);
   } finally {
     proxy.close();
   }
@@ -113,75 +145,79 @@ async function recordLxd(): Promise<void> {
 
 /** Classic LXC's API is its tools: each call of lxc-ls and lxc-info is recorded by tool-replay. */
 async function recordClassicLxc(): Promise<void> {
+  const row = labRow('lxc (classic)');
   const tools = toolStandIns(['lxc-ls', 'lxc-info']);
   const file = join(tools.dir, 'exchanges.json');
   const env = { ...process.env, PATH: tools.dir, SCOPE_TOOL_RECORD: file, SCOPE_TOOL_REAL_PATH: process.env.PATH };
   // An empty host root: no LXD socket, so only the classic tools answer.
-  const adapter = buildBuiltin('lxc', { lxcpath: '/var/lib/lxc' }, { env, hostRoot: mkdtempSync(join(tmpdir(), 'no-lxd-')) }).adapter;
+  const noLxd = mkdtempSync(join(tmpdir(), 'no-lxd-'));
+  const adapter = buildBuiltin('lxc', { lxcpath: '/var/lib/lxc' }, { env, hostRoot: noLxd }).adapter;
   const take = () => {
     const exchanges = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
     rmSync(file, { force: true });
     return exchanges;
   };
   try {
-    await recordLxcScenarios(adapter, 'lab-lxc', recorder('lxc-classic', `lxc ${sh('lxc-info', ['--version'])} (lab)`, take));
+    const to = { dir: 'lxc-classic', from: `lxc ${sh('lxc-info', ['--version'])} (lab)`, take };
+    await recordBasics(to, adapter, 'lxc', lxcClassicOwn('/var/lib/lxc'), row.running, row.stopped!);
   } finally {
     tools.remove();
+    rmSync(noLxd, { recursive: true, force: true });
   }
-}
-
-/** The scenarios both kinds of LXC are recorded in: NAME runs, NAME-stopped is stopped. */
-async function recordLxcScenarios(adapter: ContainerRuntime, name: string, record: RecordScenario): Promise<void> {
-  await record('probe', () => adapter.probe());
-  await record('list', () => adapter.list());
-  await record('resolve-name', () => adapter.resolve(name));
-  await record('resolve-unknown', () => adapter.resolve('no-such-container'));
-  await record('resolve-stopped', () => adapter.resolve(`${name}-stopped`));
 }
 
 /** A containerd client that keeps every call with its answer. */
 class RecordingClient extends ContainerdClient {
   exchanges: GrpcExchange[] = [];
-  protected override async call<T>(service: GrpcExchange['service'], method: string, namespace: string, req: object): Promise<T> {
+  protected override async call<T>(service: GrpcExchange['service'], method: string, namespace: string,
+    req: object): Promise<T> {
     try {
       const response = await super.call<T>(service, method, namespace, req);
       this.exchanges.push({ service, method, namespace, request: req, response });
       return response;
     } catch (err) {
       const cause = (err as { cause?: { code: number; details: string } }).cause;
-      this.exchanges.push({ service, method, namespace, request: req, error: { code: cause!.code, details: cause!.details } });
+      const error = { code: cause!.code, details: cause!.details };
+      this.exchanges.push({ service, method, namespace, request: req, error });
       throw err;
     }
   }
 }
 
 async function recordContainerd(): Promise<void> {
+  const [ctrRow, nerdRow] = [labRow('containerd - ctr'), labRow('containerd - nerdctl (labels made through ctr)')];
   const client = new RecordingClient({ CONTAINERD_ADDRESS: '/run/containerd/containerd.sock' });
   const [ctr, nerdctl] = ['ctr', 'nerdctl'].map((id) => buildBuiltin(id, { namespace: 'default' },
     { register: (c) => c.register(ContainerdClient, { useValue: client }) }).adapter);
-  const nerdId = sh('ctr', ['-n', 'default', 'containers', 'ls', '-q', 'labels."nerdctl/name"==lab-nerd']);
   const take = () => {
     const exchanges = client.exchanges;
     client.exchanges = [];
     return exchanges;
   };
-  const record = recorder('containerd', `containerd ${sh('containerd', ['--version']).split(' ')[2]} (lab)`, take);
-  await record('probe', () => ctr.probe());
-  await record('ctr-list', () => ctr.list());
-  await record('ctr-resolve-id', () => ctr.resolve('lab-ctr'));
-  await record('ctr-resolve-prefix', () => ctr.resolve(nerdId.slice(0, 10)));
-  await record('ctr-resolve-unknown', () => ctr.resolve('no-such-container'));
-  await record('ctr-resolve-stopped', () => ctr.resolve('lab-ctr-stopped'));
-  await record('nerdctl-list', () => nerdctl.list());
-  await record('nerdctl-resolve-name', () => nerdctl.resolve('lab-nerd'));
-  await record('nerdctl-resolve-prefix', () => nerdctl.resolve(nerdId.slice(0, 8)));
-  await record('nerdctl-resolve-unknown', () => nerdctl.resolve('no-such-container'));
-  client.dispose();
+  const to = { dir: 'containerd', from: `containerd ${sh('containerd', ['--version']).split(' ')[2]} (lab)`, take };
+  const [ctrOwn, nerdOwn] = [containerdOwn(false), containerdOwn(true)];
+  const nerdId = sh('ctr', ['-n', 'default', 'containers', 'ls', '-q', `labels."nerdctl/name"==${nerdRow.running}`]);
+  const resolve = (scenario: string, adapter: ContainerRuntime, own: Own, ref: string) =>
+    record(to, scenario, adapter, { adapter: adapter.name, method: 'resolve', ref }, () => own.resolve(ref));
+  try {
+    await recordBasics(to, ctr, 'ctr', ctrOwn, ctrRow.running, ctrRow.stopped!, { prefix: 'ctr-' });
+    // ctr's lab IDs are names, and each begins others (lab-ctr, lab-ctr-stopped): a unique prefix is
+    // taken from a hex ID (the nerdctl row's container, which ctr sees too), and lab-ctr's own
+    // beginning is ambiguous.
+    await resolve('ctr-resolve-prefix', ctr, ctrOwn, nerdId.slice(0, 10));
+    await resolve('ctr-resolve-ambiguous', ctr, ctrOwn, ctrRow.running.slice(0, -1));
+    const nerdFiles = { prefix: 'nerdctl-', probe: false };
+    await recordBasics(to, nerdctl, 'nerdctl', nerdOwn, nerdRow.running, nerdRow.stopped!, nerdFiles);
+    await resolve('nerdctl-resolve-prefix', nerdctl, nerdOwn, nerdId.slice(0, 8));
+  } finally {
+    client.dispose();
+  }
 }
 
 const RECORDERS: Record<string, () => Promise<void>> = {
-  docker: () => recordDockerApi('docker', '/var/run/docker.sock', 'lab-web', 'lab-stopped'),
-  podman: () => recordDockerApi('podman', '/run/podman/podman.sock', 'lab-pod-userns', 'lab-pod-stopped'),
+  docker: () => recordDockerApi('docker', '/var/run/docker.sock', 'docker'),
+  // The user-namespaced container: its resolve shows the ID maps podman reads from libpod.
+  podman: () => recordDockerApi('podman', '/run/podman/podman.sock', 'podman (user namespace)'),
   lxd: recordLxd,
   'lxc-classic': recordClassicLxc,
   containerd: recordContainerd,
