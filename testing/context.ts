@@ -5,6 +5,7 @@
 import { execInTarget, type ExecProcess } from '../native/exec';
 import type { Target } from '../native/target';
 import type { Engine } from '../core/engine';
+import { withDeadline } from '../base/deadline';
 import type { ScopeError } from '../base/errors';
 import { withContainerTarget } from '../core/flows/target';
 
@@ -133,11 +134,7 @@ export async function stopLoader(ctx: ScenarioContext): Promise<void> {
 
 /** `work`, or after `ms` an error saying what did not happen. */
 export function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  return withDeadline(work, ms, () => new Error(`waited ${ms} ms for ${what}`));
 }
 
 /**
