@@ -35,12 +35,15 @@ export async function runRowAsUser(row: LabRow & { user: string }, labFile: stri
   const user = account(row.user);
   if (!user) return failed(`no user ${row.user} on this machine (the lab makes it: bash test/lab/setup.sh)`);
   if (user.uid === process.geteuid?.()) return undefined;
-  const args = [join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'), 'matrix', '--lab', labFile, '--runtime', row.label, '--format', 'json'];
+  const args = [join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'), 'matrix', '--lab', labFile, '--runtime', row.label,
+    '--format', 'json'];
   const env = { HOME: user.home, USER: row.user, LOGNAME: row.user, XDG_RUNTIME_DIR: `/run/user/${user.uid}`,
     PATH: process.env.PATH ?? '/usr/bin:/bin', CI: process.env.CI,
     // The user's rootless docker, for the docker command (the peer exec) as its setup tool says to point it.
-    ...(existsSync(`/run/user/${user.uid}/docker.sock`) ? { DOCKER_HOST: `unix:///run/user/${user.uid}/docker.sock` } : {}) };
-  const child = spawn(process.execPath, args, { uid: user.uid, gid: user.gid, env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'],
+    ...(existsSync(`/run/user/${user.uid}/docker.sock`)
+      ? { DOCKER_HOST: `unix:///run/user/${user.uid}/docker.sock` } : {}) };
+  const child = spawn(process.execPath, args, { uid: user.uid, gid: user.gid, env, cwd: '/',
+    stdio: ['ignore', 'pipe', 'pipe'],
     timeout: ROW_TIMEOUT_MS, killSignal: 'SIGKILL' });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -56,5 +59,6 @@ export async function runRowAsUser(row: LabRow & { user: string }, labFile: stri
   } catch {
     // reported below
   }
-  return failed(`the row did not run as ${row.user} (${status}): ${Buffer.concat(err).toString().trim().slice(-300) || 'no output'}`);
+  return failed(`the row did not run as ${row.user} (${status}): ` +
+    `${Buffer.concat(err).toString().trim().slice(-300) || 'no output'}`);
 }

@@ -7,7 +7,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync,
+  writeFileSync } from 'node:fs';
 import { execInTarget, spawnInTarget } from '../native/exec';
 import { parseNamespaces, type Target } from '../native/target';
 import { runPayload } from '../core/flows/run';
@@ -36,10 +37,13 @@ async function peerExec(ctx: ScenarioContext, ref: string, argv: string[]): Prom
   const words = ctx.row.exec ?? PEER_EXEC[ctx.row.runtime];
   if (!words || ctx.row.plugins) return undefined;
   const { id } = await ctx.engine.resolve(ctx.row.runtime, ref);
-  const full = words.map((w) => w.replace('{id}', id).replace('{unique}', `scope-matrix-${randomBytes(4).toString('hex')}`));
+  const full = words.map((w) => w.replace('{id}', id)
+    .replace('{unique}', `scope-matrix-${randomBytes(4).toString('hex')}`));
   return new Promise((resolve) => {
     execFile(full[0], [...full.slice(1), ...argv], { timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0;
+      const code = err
+        ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null)
+        : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -69,7 +73,8 @@ function within(path: string | undefined, base: string): boolean {
   return path === base || (!!path && path.startsWith(base === '/' ? '/' : `${base}/`));
 }
 
-async function runCaptured(ctx: ScenarioContext, ref: string, pid: number | undefined, command: string[]): Promise<string> {
+async function runCaptured(ctx: ScenarioContext, ref: string, pid: number | undefined,
+  command: string[]): Promise<string> {
   const r = await runPayload(ctx.engine, ctx.row.runtime, ref, { pid, command });
   const out: Buffer[] = [];
   r.process.child.stdout!.on('data', (b: Buffer) => out.push(b));
@@ -86,12 +91,14 @@ function escapeScript(hostMarker: string): string {
     clean, // what an interrupted run may have left
     `mknod /tmp/.se-blk b ${major} ${minor} 2>/dev/null; echo mknod=$?`,
     'head -c 1 /tmp/.se-blk >/dev/null 2>&1; echo read-device=$?',
-    'mkdir -p /tmp/.se-mnt; mount -o ro /tmp/.se-blk /tmp/.se-mnt 2>/dev/null; echo mount-device=$?; umount /tmp/.se-mnt 2>/dev/null',
+    'mkdir -p /tmp/.se-mnt; mount -o ro /tmp/.se-blk /tmp/.se-mnt 2>/dev/null; echo mount-device=$?; ' +
+      'umount /tmp/.se-mnt 2>/dev/null',
     // A container allowed to remount its root (a privileged LXC one) gets it back as it was, so the
     // next run, ours or the runtime's, starts from the same state ("bind": that mount only, never the
     // filesystem under it, which is the host's).
     'was=$(awk \'$5 == "/" { split($6, o, ","); m = o[1] } END { print m }\' /proc/self/mountinfo)',
-    'mount -o remount,rw / 2>/dev/null; echo remount-root=$?; [ "$was" = ro ] && mount -o remount,bind,ro / 2>/dev/null',
+    'mount -o remount,rw / 2>/dev/null; echo remount-root=$?; ' +
+      '[ "$was" = ro ] && mount -o remount,bind,ro / 2>/dev/null',
     'touch /.se-root 2>/dev/null; echo write-root=$?; rm -f /.se-root',
     `echo x 2>/dev/null >/proc/1/root${hostMarker}; echo proc1-root=$?; rm -f /proc/1/root${hostMarker}`,
     clean,
@@ -120,7 +127,8 @@ async function compareAttempts(ctx: ScenarioContext, ref: string, script: string
   const ours = await withTarget(ctx, ref, (t) => execInTarget(t, { argv: ['sh', '-c', script] }));
   const theirs = await peerExec(ctx, ref, ['sh', '-c', script]);
   if (!theirs) return [ours.stdout];
-  check(ours.stdout === theirs.stdout, `${ref}: ours ${ours.stdout.trim().replace(/\n/g, ' ')} | the runtime's exec ${theirs.stdout.trim().replace(/\n/g, ' ')}`);
+  check(ours.stdout === theirs.stdout, `${ref}: ours ${ours.stdout.trim().replace(/\n/g, ' ')} | ` +
+    `the runtime's exec ${theirs.stdout.trim().replace(/\n/g, ' ')}`);
   return [ours.stdout, theirs.stdout];
 }
 
@@ -177,7 +185,8 @@ function limitsOf(pid: number): { memory: boolean; pids: boolean; readOnly: bool
   const read = (path: string | undefined) => (path && existsSync(path) ? readFileSync(path, 'utf8').trim() : 'max');
   const mem = cgroupDir(pid, 'memory');
   const v2 = cgroupDir(pid, '');
-  const memory = mem ? BigInt(read(`${mem}/memory.limit_in_bytes`).replace('max', '0')) < 1n << 60n && read(`${mem}/memory.limit_in_bytes`) !== '0'
+  const memory = mem ? BigInt(read(`${mem}/memory.limit_in_bytes`).replace('max', '0')) < 1n << 60n &&
+    read(`${mem}/memory.limit_in_bytes`) !== '0'
     : read(v2 && `${v2}/memory.max`) !== 'max';
   const pidsDir = cgroupDir(pid, 'pids') ?? v2;
   const pids = read(pidsDir && `${pidsDir}/pids.max`) !== 'max';
@@ -207,7 +216,8 @@ export const HOSTILE: Scenario[] = [
         pid: t.pid,
         ours: parseProc((await execInTarget(t, { argv: SELF })).stdout),
         // The target as the program sees it from inside: its cgroup paths in the same cgroup namespace.
-        target: parseProc((await execInTarget(t, { argv: ['cat', `/proc/${t.nsPid}/status`, `/proc/${t.nsPid}/cgroup`] })).stdout),
+        target: parseProc((await execInTarget(t,
+          { argv: ['cat', `/proc/${t.nsPid}/status`, `/proc/${t.nsPid}/cgroup`] })).stdout),
       }));
       const run = parseProc(await runCaptured(ctx, ref, undefined, SELF));
       check(ours.cgroups.size > 0, 'exec saw no cgroups');
@@ -218,7 +228,8 @@ export const HOSTILE: Scenario[] = [
         // A rootless container on cgroup v1 may sit in a cgroup its user cannot write (one it inherited,
         // with no limit of its runtime's): runc and crun then leave a rootless exec where it was
         // started (podman's beside its caller, docker's beside the daemon), and we stay beside ours.
-        const excused = process.geteuid?.() !== 0 && !isWritable(`${cgroupDir(pid, h.split(',')[0]) ?? '/nonexistent'}/cgroup.procs`);
+        const excused = process.geteuid?.() !== 0 &&
+          !isWritable(`${cgroupDir(pid, h.split(',')[0]) ?? '/nonexistent'}/cgroup.procs`);
         if (excused) excusedCgroups.add(h);
         const want = excused ? self.cgroups.get(h) : path;
         check(ours.cgroups.get(h) === want, `exec: cgroup ${h || 'v2'} is ${ours.cgroups.get(h)}, not ${want}`);
@@ -227,10 +238,12 @@ export const HOSTILE: Scenario[] = [
       if (peer) check(peer.code === 0, `the runtime's own exec failed: ${peer.stderr.trim()}`);
       const theirs = peer ? parseProc(peer.stdout) : target;
       const what = peer ? 'the runtime\'s exec' : 'the target';
-      const diff = [...differences(ours.status, theirs.status).map((d) => `exec: ${d}`), ...differences(run.status, theirs.status).map((d) => `run: ${d}`)];
+      const diff = [...differences(ours.status, theirs.status).map((d) => `exec: ${d}`),
+        ...differences(run.status, theirs.status).map((d) => `run: ${d}`)];
       check(!diff.length, `not as ${what}: ${diff.join('; ')}`);
       if (peer) {
-        for (const [h, path] of target.cgroups) if (!excusedCgroups.has(h)) check(within(theirs.cgroups.get(h), path), `the runtime's exec is in ${theirs.cgroups.get(h)}, outside ${path}`);
+        for (const [h, path] of target.cgroups) if (!excusedCgroups.has(h)) check(within(theirs.cgroups.get(h), path),
+          `the runtime's exec is in ${theirs.cgroups.get(h)}, outside ${path}`);
       }
     },
   },
@@ -243,13 +256,16 @@ export const HOSTILE: Scenario[] = [
       const refused = (name: string) => new RegExp(`^${name}=[1-9]`, 'm').test(ours);
       const target = await withTarget(ctx, ctx.row.running, async (t) => readFileSync(`/proc/${t.pid}/status`, 'utf8'));
       const sysAdmin = (BigInt(`0x${parseProc(target).status.CapBnd}`) >> 21n) & 1n;
-      if (!sysAdmin) check(refused('mount-device') && refused('remount-root'), `without CAP_SYS_ADMIN a mount went through: ${ours}`);
+      if (!sysAdmin) check(refused('mount-device') && refused('remount-root'),
+        `without CAP_SYS_ADMIN a mount went through: ${ours}`);
       if (!ctx.row.limited) return;
       const [limited] = await compareAttempts(ctx, ctx.row.limited, `${escapeScript(marker)}\n${LIMITS_SCRIPT}`);
       const has = await withTarget(ctx, ctx.row.limited, async (t) => limitsOf(t.pid));
-      check(has.memory || has.pids || has.readOnly, `${ctx.row.limited} has no memory or pids limit and a writable root`);
+      check(has.memory || has.pids || has.readOnly,
+        `${ctx.row.limited} has no memory or pids limit and a writable root`);
       if (has.memory) check(!/^grew$/m.test(limited), `grew past the memory limit of ${ctx.row.limited}`);
-      if (has.pids) check(Number(/^depth=(\d+)$/m.exec(limited)?.[1]) < 64, `forked past the pids limit of ${ctx.row.limited}: ${limited}`);
+      if (has.pids) check(Number(/^depth=(\d+)$/m.exec(limited)?.[1]) < 64,
+        `forked past the pids limit of ${ctx.row.limited}: ${limited}`);
       if (has.readOnly) check(/^write-root=[1-9]/m.test(limited), `wrote to the read-only root of ${ctx.row.limited}`);
     },
   },
@@ -264,8 +280,10 @@ export const HOSTILE: Scenario[] = [
       const bin = `/tmp/${stem}-bin`;
       mkdirSync(bin);
       writeFileSync(`${bin}/true`, `#!/bin/sh\ntouch /tmp/${stem}-path\n`, { mode: 0o755 });
-      const libc = readFileSync('/proc/self/maps', 'utf8').split('\n').map((l) => l.split(/\s+/)[5]).find((p) => p && /\/libc[.-]/.test(p));
-      const env = { LD_PRELOAD: libc ?? '/lib/x86_64-linux-gnu/libc.so.6', LD_LIBRARY_PATH: '/tmp', LD_AUDIT: libc ?? '', LD_DEBUG: 'files',
+      const libc = readFileSync('/proc/self/maps', 'utf8').split('\n').map((l) => l.split(/\s+/)[5])
+        .find((p) => p && /\/libc[.-]/.test(p));
+      const env = { LD_PRELOAD: libc ?? '/lib/x86_64-linux-gnu/libc.so.6', LD_LIBRARY_PATH: '/tmp',
+        LD_AUDIT: libc ?? '', LD_DEBUG: 'files',
         LD_DEBUG_OUTPUT: `/tmp/${stem}`, PATH: `${bin}:/usr/bin:/bin` };
       const planted = spawnInTarget(main, { argv: ['sleep', '60'], env, stdio: ['ignore', 'ignore', 'ignore'] });
       try {
@@ -276,7 +294,8 @@ export const HOSTILE: Scenario[] = [
         try {
           seen = (await execInTarget(target, { argv: ['cat', '/proc/self/environ'] })).stdout;
           // Without root, no namespace of a container can be joined without its user namespace.
-          await execInTarget(target, { argv: ['true'], namespaces: process.geteuid?.() === 0 ? ['uts'] : ['user', 'uts'] });
+          await execInTarget(target, { argv: ['true'],
+            namespaces: process.geteuid?.() === 0 ? ['uts'] : ['user', 'uts'] });
         } finally {
           target.close();
         }
@@ -286,10 +305,12 @@ export const HOSTILE: Scenario[] = [
         check(!leaked.length, `a loader on the host read the container's environment: ${leaked.join(', ')}`);
         // Inside, the program gets the target's environment, as docker exec gives the container's.
         if (!readable(`/proc/${hostPid}/environ`)) {
-          return skip('without root the target\'s environment cannot be read (its /proc files belong to a subordinate ID of this ' +
-            'user, which the kernel lets only root read): the program got PATH and HOME of the engine\'s making; nothing leaked to the host');
+          return skip('without root the target\'s environment cannot be read (its /proc files belong to a ' +
+            'subordinate ID of this user, which the kernel lets only root read): the program got PATH and ' +
+            'HOME of the engine\'s making; nothing leaked to the host');
         }
-        check(seen.split('\0').includes(`LD_DEBUG_OUTPUT=/tmp/${stem}`), 'the program inside did not get the target\'s environment');
+        check(seen.split('\0').includes(`LD_DEBUG_OUTPUT=/tmp/${stem}`),
+          'the program inside did not get the target\'s environment');
       } finally {
         planted.child.kill('SIGKILL');
         await planted.exited.catch(() => undefined);
@@ -310,10 +331,12 @@ export const HOSTILE: Scenario[] = [
         check(err?.code === 'E_USAGE', `--ns "${list}" was accepted`);
       }
       await expectCode(execInTarget(t, { argv: ['true'], namespaces: [] }), 'E_USAGE');
-      if (process.geteuid?.() !== 0) await expectCode(execInTarget(t, { argv: ['true'], namespaces: ['uts'] }), 'E_PERMISSION');
+      if (process.geteuid?.() !== 0)
+        await expectCode(execInTarget(t, { argv: ['true'], namespaces: ['uts'] }), 'E_PERMISSION');
       const freezer = cgroupDir(t.pid, 'freezer') ?? cgroupDir(t.pid, '');
       if (freezer && !isWritable(freezer)) {
-        return skip(`the container's freezer cgroup ${freezer} is not writable by this user, so neither its runtime nor this check can pause it (cgroup v1 delegates no freezer to a user)`);
+        return skip(`the container's freezer cgroup ${freezer} is not writable by this user, so neither its runtime ` +
+          `nor this check can pause it (cgroup v1 delegates no freezer to a user)`);
       }
       const before = processesIn(t);
       await frozen(t.pid, async () => {

@@ -38,9 +38,11 @@ export async function overPlugin(adapter: ContainerRuntime, deadlineMs = 5000): 
   const dir = mkdtempSync(join(tmpdir(), 'scope-plugin-'));
   const address = join(dir, 'plugin.sock');
   const server = pluginServer(adapter, { shutdown: () => server.forceShutdown() });
-  await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${address}`, grpcJs.ServerCredentials.createInsecure(),
+  await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${address}`,
+    grpcJs.ServerCredentials.createInsecure(),
     (err) => (err ? reject(err) : resolve())));
-  const client = new runtime(`unix://${address}`, grpcJs.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
+  const client = new runtime(`unix://${address}`,
+    grpcJs.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
   return {
     adapter: new InProcessPlugin(adapter.name, client, deadlineMs, address),
     async close() {

@@ -90,7 +90,8 @@ static int set_ids(const struct exec_opts *o, struct confine_error *e) {
 
 static int set_limits(const struct confinement *c, struct confine_error *e) {
   for (int i = 0; i < NLIMITS; i++) {
-    if (c->have_limit[i] && setrlimit((__rlimit_resource_t)i, &c->limits[i]) < 0) return fail(e, "rlimit", LIMIT_NAMES[i]);
+    if (c->have_limit[i] && setrlimit((__rlimit_resource_t)i, &c->limits[i]) < 0)
+      return fail(e, "rlimit", LIMIT_NAMES[i]);
   }
   return 0;
 }
@@ -99,7 +100,8 @@ static int set_label(const struct confinement *c, struct confine_error *e) {
   if (!c->label[0]) return 0;
   bool apparmor = strcmp(c->lsm, "apparmor") == 0;
   /* thread-self in the host's /proc names this thread, whatever PID namespace it has joined. */
-  int fd = openat(c->proc_fd, apparmor ? "thread-self/attr/apparmor/exec" : "thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
+  int fd = openat(c->proc_fd, apparmor ? "thread-self/attr/apparmor/exec" : "thread-self/attr/exec",
+                  O_WRONLY | O_CLOEXEC);
   if (fd < 0 && apparmor) fd = openat(c->proc_fd, "thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
   if (fd < 0) return fail(e, "lsm", c->label);
   char text[sizeof c->label + 8];
@@ -114,7 +116,8 @@ static int set_label(const struct confinement *c, struct confine_error *e) {
 static int set_filters(const struct confinement *c, struct confine_error *e) {
   for (int i = 0; i < c->nfilters; i++) {
     unsigned int flags = c->filters[i].flags & SECCOMP_FILTER_FLAG_LOG;
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &c->filters[i].prog) < 0) return fail(e, "seccomp", "installing a filter");
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &c->filters[i].prog) < 0)
+      return fail(e, "seccomp", "installing a filter");
   }
   return 0;
 }
@@ -122,7 +125,8 @@ static int set_filters(const struct confinement *c, struct confine_error *e) {
 static int set_bounding(const struct confinement *c, struct confine_error *e) {
   /* PR_CAPBSET_READ answers EINVAL past the kernel's last capability: no /proc needed after chroot. */
   for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
-    if (!(c->bnd >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return fail(e, "capabilities", "dropping from the bounding set");
+    if (!(c->bnd >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+      return fail(e, "capabilities", "dropping from the bounding set");
   }
   return 0;
 }
@@ -135,7 +139,8 @@ static int set_caps(const struct confinement *c, struct confine_error *e) {
     {.effective = (uint32_t)(keep >> 32), .permitted = (uint32_t)(keep >> 32), .inheritable = (uint32_t)(c->inh >> 32)},
   };
   if (syscall(SYS_capset, &hdr, data) < 0) return fail(e, "capabilities", "capset");
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return fail(e, "capabilities", "clearing the ambient set");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+    return fail(e, "capabilities", "clearing the ambient set");
   for (int cap = 0; cap < 64; cap++) {
     if ((c->amb >> cap & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) {
       return fail(e, "capabilities", "raising an ambient capability");

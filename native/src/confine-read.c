@@ -128,7 +128,8 @@ static bool has_controllers(const char *opts, const char *want) {
 }
 
 /* Where the hierarchy `controllers` ("" for cgroup v2) is mounted here, and the mount's own root. */
-static bool find_mount(const char *mountinfo, const char *controllers, char *point, size_t psize, char *root, size_t rsize) {
+static bool find_mount(const char *mountinfo, const char *controllers, char *point, size_t psize, char *root,
+                       size_t rsize) {
   bool v2 = controllers[0] == 0;
   for (const char *line = mountinfo; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
     const char *sep = strstr(line, " - ");
@@ -137,7 +138,8 @@ static bool find_mount(const char *mountinfo, const char *controllers, char *poi
     char fstype[32], opts[512], mroot[PATH_MAX], mpoint[PATH_MAX];
     if (sscanf(sep + 3, "%31s %*s %511s", fstype, opts) != 2) continue;
     if (sscanf(line, "%*s %*s %*s %4095s %4095s", mroot, mpoint) != 2) continue;
-    if (v2 ? strcmp(fstype, "cgroup2") != 0 : strcmp(fstype, "cgroup") != 0 || !has_controllers(opts, controllers)) continue;
+    if (v2 ? strcmp(fstype, "cgroup2") != 0 : strcmp(fstype, "cgroup") != 0 || !has_controllers(opts, controllers))
+      continue;
     snprintf(point, psize, "%s", mpoint);
     snprintf(root, rsize, "%s", mroot);
     return true;
@@ -229,7 +231,8 @@ static int seize(pid_t pid, struct confine_error *e) {
       snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
       const char *tracer = slurp(path, buf, sizeof buf) > 0 ? field(buf, "TracerPid") : NULL;
       long by = tracer ? strtol(tracer, NULL, 10) : 0;
-      if (by) return fail(e, "seccomp", EBUSY, "PID %d is traced by PID %ld, so its filters cannot be read", (int)pid, by);
+      if (by)
+        return fail(e, "seccomp", EBUSY, "PID %d is traced by PID %ld, so its filters cannot be read", (int)pid, by);
       return fail(e, "seccomp", err, "PTRACE_SEIZE of PID %d", (int)pid);
     }
     struct timespec step = {0, 2000000L};
@@ -247,7 +250,8 @@ static int read_filters(pid_t pid, int expected, struct confinement *c, struct c
   alarm(STOP_TIMEOUT_S);
   if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0) rc = fail(e, "seccomp", errno, "PTRACE_INTERRUPT of PID %d", (int)pid);
   else if (waitpid(pid, &status, __WALL) < 0) {
-    rc = fail(e, "seccomp", errno == EINTR ? ETIMEDOUT : errno, "PID %d did not stop within %ds", (int)pid, STOP_TIMEOUT_S);
+    rc = fail(e, "seccomp", errno == EINTR ? ETIMEDOUT : errno, "PID %d did not stop within %ds", (int)pid,
+              STOP_TIMEOUT_S);
   } else if (!WIFSTOPPED(status)) rc = fail(e, "seccomp", ESRCH, "PID %d ended", (int)pid);
   alarm(0);
   sigaction(SIGALRM, &old, NULL);
@@ -257,7 +261,10 @@ static int read_filters(pid_t pid, int expected, struct confinement *c, struct c
     long len = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)n, NULL);
     if (len < 0 && errno == ENOENT) break;
     if (len < 0) { rc = fail(e, "seccomp", errno, "PTRACE_SECCOMP_GET_FILTER %d of PID %d", n, (int)pid); break; }
-    if (n == MAX_FILTERS) { rc = fail(e, "seccomp", E2BIG, "PID %d has more than %d filters", (int)pid, MAX_FILTERS); break; }
+    if (n == MAX_FILTERS) {
+      rc = fail(e, "seccomp", E2BIG, "PID %d has more than %d filters", (int)pid, MAX_FILTERS);
+      break;
+    }
     struct sock_filter *insns = calloc((size_t)len, sizeof *insns);
     if (!insns) { rc = fail(e, "seccomp", ENOMEM, "filter %d of PID %d", n, (int)pid); break; }
     struct __ptrace_seccomp_metadata md = {.filter_off = (uint64_t)n};
@@ -267,10 +274,12 @@ static int read_filters(pid_t pid, int expected, struct confinement *c, struct c
       rc = fail(e, "seccomp", errno ? errno : EIO, "copying filter %d of PID %d", n, (int)pid);
       break;
     }
-    newest_first[n++] = (struct seccomp_copy){.prog = {.len = (unsigned short)len, .filter = insns}, .flags = (unsigned)md.flags};
+    newest_first[n++] = (struct seccomp_copy){.prog = {.len = (unsigned short)len, .filter = insns},
+                                              .flags = (unsigned)md.flags};
   }
   ptrace(PTRACE_DETACH, pid, 0, 0);
-  if (rc == 0 && expected >= 0 && n != expected) rc = fail(e, "seccomp", EIO, "read %d filters, PID %d has %d", n, (int)pid, expected);
+  if (rc == 0 && expected >= 0 && n != expected)
+    rc = fail(e, "seccomp", EIO, "read %d filters, PID %d has %d", n, (int)pid, expected);
   for (int i = 0; i < n; i++) c->filters[i] = newest_first[n - 1 - i];
   c->nfilters = rc == 0 ? n : 0;
   return rc;
@@ -281,7 +290,8 @@ static int read_label(pid_t pid, struct confinement *c, struct confine_error *e)
   char path[64], buf[sizeof c->label];
   snprintf(path, sizeof path, "/proc/%d/attr/current", (int)pid);
   ssize_t n = slurp(path, buf, sizeof buf);
-  if (n == (ssize_t)sizeof buf - 1) return fail(e, "lsm", E2BIG, "the label of PID %d is longer than %zu bytes", (int)pid, sizeof buf - 2);
+  if (n == (ssize_t)sizeof buf - 1)
+    return fail(e, "lsm", E2BIG, "the label of PID %d is longer than %zu bytes", (int)pid, sizeof buf - 2);
   if (n < 0) {
     if (errno == EINVAL || errno == ENOENT) return 0;
     return fail(e, "lsm", errno, "%s", path);
@@ -293,7 +303,8 @@ static int read_label(pid_t pid, struct confinement *c, struct confine_error *e)
   } else if (stat("/sys/module/apparmor", &st) == 0) {
     if (strcmp(buf, "unconfined") == 0) return 0;
     char *mode = strrchr(buf, '(');
-    if (mode && mode > buf && mode[-1] == ' ') mode[-1] = 0; /* "docker-default (enforce)": the profile, without its mode */
+    if (mode && mode > buf && mode[-1] == ' ')
+      mode[-1] = 0; /* "docker-default (enforce)": the profile, without its mode */
     memcpy(c->lsm, "apparmor", sizeof c->lsm);
   } else {
     return buf[0] ? fail(e, "lsm", ENOTSUP, "label \"%.64s\" of an LSM that is neither AppArmor nor SELinux", buf) : 0;
@@ -318,14 +329,17 @@ int confine_read(pid_t pid, bool whole, int profile_fd, struct confinement *c, s
   if (read_cgroups(pid, c, e) < 0) return -1;
   if (!whole) return 0;
   int mode, nfilters;
-  if (read_status(pid, c, &mode, &nfilters, e) < 0 || read_limits(pid, c, e) < 0 || read_label(pid, c, e) < 0) return -1;
+  if (read_status(pid, c, &mode, &nfilters, e) < 0 || read_limits(pid, c, e) < 0 || read_label(pid, c, e) < 0)
+    return -1;
   if (mode == 1) return fail(e, "seccomp", ENOTSUP, "PID %d is in seccomp strict mode, which allows no exec", (int)pid);
   if (mode != 2) return 0;
   /* The live filters are the truth; the runtime's profile stands in only where they cannot be read,
    * and only for a target under exactly the one filter a profile makes (not one it added itself). */
   if (profile_fd < 0 || can_read_filters()) return read_filters(pid, nfilters, c, e);
   if (nfilters != 1) {
-    return fail(e, "seccomp", EPERM, "PID %d runs under %d filters, which only root can read; its runtime's profile gives one", (int)pid, nfilters);
+    return fail(e, "seccomp", EPERM,
+                "PID %d runs under %d filters, which only root can read; its runtime's profile gives one", (int)pid,
+                nfilters);
   }
   if (seccomp_from_profile(profile_fd, &c->filters[0], e) < 0) return -1;
   c->nfilters = 1;

@@ -23,9 +23,11 @@ struct exec_opts {
   bool keep;              /* --keep: outlive the engine (no parent-death signal) */
   int report_fd;          /* --report-fd N: one JSON line per event for the engine (-1: none) */
   int env_fd;             /* --env-fd N: the program's environment, NUL-separated, read to EOF (-1: none) */
-  int seccomp_fd;         /* --seccomp-fd N: the runtime's seccomp profile, for when the live filter is unreadable (-1: none) */
+  int seccomp_fd;         /* --seccomp-fd N: the runtime's seccomp profile, for when the live filter is unreadable
+                           * (-1: none) */
   bool privileged;        /* --privileged: keep the engine's capabilities, no seccomp, no LSM label */
-  bool no_caps;           /* --no-caps: the target's user namespace is not joined, so its capabilities count for nothing here */
+  bool no_caps;           /* --no-caps: the target's user namespace is not joined, so its capabilities count for
+                           * nothing here */
   char **argv;            /* the program and its arguments */
 };
 

@@ -62,7 +62,8 @@ void probe_ipc(struct probe_state *s) {
     snprintf(body, sizeof body, "{\"error\":\"unknown request\"}");
   }
   char reply[8192];
-  int hlen = snprintf(reply, sizeof reply, "{\"status\":%d,\"uniq\":%ld,\"remain\":%zu}", status, uniq, strlen(body) + 1);
+  int hlen = snprintf(reply, sizeof reply, "{\"status\":%d,\"uniq\":%ld,\"remain\":%zu}", status, uniq,
+                      strlen(body) + 1);
   size_t total = (size_t)hlen + 1 + strlen(body) + 1;
   memcpy(reply + hlen + 1, body, strlen(body) + 1);
   mqd_t out = mq_open(out_name, O_WRONLY | O_NONBLOCK | O_CLOEXEC);

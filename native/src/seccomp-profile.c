@@ -73,7 +73,8 @@ static int number(const char *text, uint64_t *out) {
 /* One "rule" line, its words after the keyword. Unknown syscalls are skipped, as runc skips them. */
 static int add_rule(scmp_filter_ctx ctx, uint32_t fallback, char **w, int n, struct confine_error *e) {
   uint32_t action;
-  if (n < 3 || (n - 3) % 4 || (n - 3) / 4 > MAX_CONDITIONS || action_of(w[0], w[1], &action) < 0) return fail(e, EINVAL, "a bad rule for", n > 2 ? w[2] : NULL);
+  if (n < 3 || (n - 3) % 4 || (n - 3) / 4 > MAX_CONDITIONS || action_of(w[0], w[1], &action) < 0)
+    return fail(e, EINVAL, "a bad rule for", n > 2 ? w[2] : NULL);
   int nr = seccomp_syscall_resolve_name(w[2]);
   if (nr == __NR_SCMP_ERROR || action == fallback) return 0;
   struct scmp_arg_cmp cmp[MAX_CONDITIONS];
@@ -106,7 +107,8 @@ static int build(char *text, struct seccomp_copy *out, struct confine_error *e) 
   char *save = NULL, *line = strtok_r(text, "\n", &save);
   int n = line ? words(line, w, 3) : 0;
   uint32_t fallback;
-  if (n != 3 || strcmp(w[0], "default") || action_of(w[1], w[2], &fallback) < 0) return fail(e, EINVAL, "no default action", NULL);
+  if (n != 3 || strcmp(w[0], "default") || action_of(w[1], w[2], &fallback) < 0)
+    return fail(e, EINVAL, "no default action", NULL);
   scmp_filter_ctx ctx = seccomp_init(fallback);
   if (!ctx) return fail(e, ENOMEM, "libseccomp", NULL);
   int rc = 0;

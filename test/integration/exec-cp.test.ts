@@ -19,11 +19,13 @@ describe('exec and cp on docker (real daemon)', function () {
     const r = await cli(['exec', '--runtime', 'docker', 'lab-web', '--', 'sh', '-c',
       'for n in mnt pid ipc uts net; do readlink /proc/self/ns/$n; done; exit 7'], env);
     expect(r.code, r.stderr).to.equal(7);
-    expect(r.stdout.trim().split('\n')).to.deep.equal(['mnt', 'pid', 'ipc', 'uts', 'net'].map((n) => readlinkSync(`/proc/${pid}/ns/${n}`)));
+    expect(r.stdout.trim().split('\n'))
+      .to.deep.equal(['mnt', 'pid', 'ipc', 'uts', 'net'].map((n) => readlinkSync(`/proc/${pid}/ns/${n}`)));
   });
 
   it('exec --user by name and -i with stdin', async () => {
-    expect((await cli(['exec', '-r', 'docker', '--user', 'app', 'lab-web', '--', 'id', '-u'], env)).stdout).to.equal('1000\n');
+    expect((await cli(['exec', '-r', 'docker', '--user', 'app', 'lab-web', '--', 'id', '-u'], env)).stdout)
+      .to.equal('1000\n');
     const r = await cli(['exec', '-r', 'docker', '-i', 'lab-web', '--', 'cat'], env, 'piped\n');
     expect([r.code, r.stdout]).to.deep.equal([0, 'piped\n']);
     // Without -i the command's stdin is closed, as with docker exec.
@@ -31,7 +33,8 @@ describe('exec and cp on docker (real daemon)', function () {
   });
 
   it('exec --json captures output and status; a missing program is exit 127 with E_EXEC_NOT_FOUND', async () => {
-    const ok = json(await cli(['--json', 'exec', '-r', 'docker', 'lab-web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 2'], env));
+    const ok = json(await cli(['--json', 'exec', '-r', 'docker', 'lab-web', '--', 'sh', '-c',
+      'echo out; echo err >&2; exit 2'], env));
     expect(ok).to.deep.include({ exitCode: 2, signal: null, stdout: 'out\n', stderr: 'err\n' });
     const missing = await cli(['exec', '-r', 'docker', 'lab-web', '--', 'no-such-program'], env);
     expect(missing.code).to.equal(127);
@@ -41,10 +44,12 @@ describe('exec and cp on docker (real daemon)', function () {
   it('cp writes a file owned as asked, readable inside; docker exec agrees', async () => {
     const dir = tempDir('cp-');
     writeFileSync(join(dir, 'agent.conf'), 'key=value\n');
-    const r = await cli(['cp', '-r', 'docker', '--owner', 'app:app', '--mode', '0640', join(dir, 'agent.conf'), 'lab-web:/home/app/', '--json'], env);
+    const r = await cli(['cp', '-r', 'docker', '--owner', 'app:app', '--mode', '0640', join(dir, 'agent.conf'),
+      'lab-web:/home/app/', '--json'], env);
     expect(json(r).copied[0]).to.deep.include({ path: '/home/app/agent.conf', uid: 1000, gid: 1000, mode: 0o640 });
     expect(tool('docker', ['exec', '-u', '1000', 'lab-web', 'cat', '/home/app/agent.conf'])).to.equal('key=value');
-    expect(tool('docker', ['exec', 'lab-web', 'stat', '-c', '%u:%g %a', '/home/app/agent.conf'])).to.equal('1000:1000 640');
+    expect(tool('docker', ['exec', 'lab-web', 'stat', '-c', '%u:%g %a', '/home/app/agent.conf']))
+      .to.equal('1000:1000 640');
     tool('docker', ['exec', '-u', '1000', 'lab-web', 'rm', '/home/app/agent.conf']);
   });
 

@@ -18,10 +18,12 @@ const FAULTY = join(FIXTURES, 'plugins', 'faulty', 'faulty.js');
 const scratch: string[] = [];
 
 /** Runs the CLI, killing it (and failing) if it has not exited within `limitMs`. */
-function run(args: string[], env: Record<string, string> = {}, limitMs = 20_000): Promise<CliResult & { ms: number; timedOut: boolean }> {
+function run(args: string[], env: Record<string, string> = {},
+  limitMs = 20_000): Promise<CliResult & { ms: number; timedOut: boolean }> {
   const started = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: '', SCOPE_ENGINE_PLUGINS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: '', SCOPE_ENGINE_PLUGINS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
@@ -44,7 +46,8 @@ function pluginsFile(plugins: object[]): string {
 }
 
 /** A unix socket the fault fixtures report to; `next()` is the next connection and its first line. */
-function notifyServer(): { path: string; server: Server; next: () => Promise<{ msg: { pid: number; dir: string }; conn: Socket }> } {
+function notifyServer(): { path: string; server: Server;
+  next: () => Promise<{ msg: { pid: number; dir: string }; conn: Socket }> } {
   const dir = tempDir('flt-notify-');
   scratch.push(dir);
   const path = join(dir, 'n.sock');
@@ -60,7 +63,8 @@ function notifyServer(): { path: string; server: Server; next: () => Promise<{ m
   return { path, server, next: () => new Promise((resolve) => waiting.push(resolve)) };
 }
 
-const closed = (conn: Socket) => new Promise<void>((resolve) => (conn.destroyed ? resolve() : conn.once('close', () => resolve())));
+const closed = (conn: Socket) =>
+  new Promise<void>((resolve) => (conn.destroyed ? resolve() : conn.once('close', () => resolve())));
 
 after(() => {
   for (const d of scratch) rmSync(d, { recursive: true, force: true });
@@ -69,7 +73,8 @@ after(() => {
 describe('faults: plugin modules that never settle', function () {
   this.timeout(60_000);
 
-  it('an import whose top-level await never settles is E_PLUGIN_TIMEOUT naming file and entry, not exit 0', async () => {
+  it('an import whose top-level await never settles is E_PLUGIN_TIMEOUT naming file and entry, ' +
+    'not exit 0', async () => {
     const file = pluginsFile([{ name: 'never', module: join(FAULTS, 'import-never.mjs'), importTimeoutMs: 500 }]);
     const r = await run(['resolve', '--runtime', 'never', 'web', '--plugins', file, '--json']);
     expect(r.timedOut).to.equal(false);
@@ -89,7 +94,8 @@ describe('faults: plugin modules that never settle', function () {
 
   it('SCOPE_ENGINE_IMPORT_TIMEOUT_MS sets the import timeout when the entry does not', async () => {
     const file = pluginsFile([{ name: 'never', module: join(FAULTS, 'import-never.mjs') }]);
-    const r = await run(['resolve', '--runtime', 'never', 'web', '--plugins', file], { SCOPE_ENGINE_IMPORT_TIMEOUT_MS: '300' });
+    const r = await run(['resolve', '--runtime', 'never', 'web', '--plugins', file],
+      { SCOPE_ENGINE_IMPORT_TIMEOUT_MS: '300' });
     expect([r.code, r.stderr]).to.satisfy(([c, e]: [number, string]) => c === 21 && e.includes('within 300 ms'));
   });
 
@@ -131,7 +137,8 @@ describe('faults: plugin programs', function () {
   it('a child that keeps the plugin\'s stdout open is ended with it, and the engine exits', async () => {
     const notify = notifyServer();
     try {
-      const running = run(['resolve', '--runtime', 'faulty', 'x', '--plugins', faulty('orphan', { NOTIFY: notify.path }), '--json'], {}, 15_000);
+      const running = run(['resolve', '--runtime', 'faulty', 'x', '--plugins',
+        faulty('orphan', { NOTIFY: notify.path }), '--json'], {}, 15_000);
       const child = await notify.next();
       const r = await running;
       expect(r.timedOut, 'the engine did not exit').to.equal(false);
@@ -143,7 +150,8 @@ describe('faults: plugin programs', function () {
   });
 
   it('50 MB on stdout without a newline is E_PLUGIN_HANDSHAKE at once, not a hang', async () => {
-    const r = await run(['resolve', '--runtime', 'faulty', 'x', '--plugins', faulty('flood', {}, { startTimeoutMs: 30_000 }), '--json'], {}, 20_000);
+    const r = await run(['resolve', '--runtime', 'faulty', 'x', '--plugins',
+      faulty('flood', {}, { startTimeoutMs: 30_000 }), '--json'], {}, 20_000);
     expect(r.timedOut, 'the engine did not exit').to.equal(false);
     const err = JSON.parse(r.stdout).error;
     expect(err.code).to.equal('E_PLUGIN_HANDSHAKE');
@@ -153,7 +161,8 @@ describe('faults: plugin programs', function () {
   it('the socket directory of an engine killed by SIGKILL is removed by the next engine', async () => {
     const notify = notifyServer();
     try {
-      const child = spawn(process.execPath, [CLI, 'resolve', '--runtime', 'faulty', 'faulty-self', '--plugins', faulty('hang', { NOTIFY: notify.path })],
+      const child = spawn(process.execPath, [CLI, 'resolve', '--runtime', 'faulty', 'faulty-self', '--plugins',
+        faulty('hang', { NOTIFY: notify.path })],
         { env: { ...process.env, SCOPE_ENGINE_PLUGINS: '' }, stdio: 'ignore' });
       const engineGone = new Promise((resolve) => child.on('exit', resolve));
       const plugin = await notify.next();
@@ -196,7 +205,8 @@ describe('faults: runtimes that cannot be reached, with the lab', function () {
     await new Promise<void>((resolve) => server.listen(path, resolve));
     try {
       const r = await run(['resolve', 'lab-pod', '--json'], {
-        DOCKER_HOST: `unix://${path}`, CONTAINERD_ADDRESS: path, LXD_SOCKET: path, SCOPE_ENGINE_DAEMON_TIMEOUT_MS: '1000',
+        DOCKER_HOST: `unix://${path}`, CONTAINERD_ADDRESS: path, LXD_SOCKET: path,
+        SCOPE_ENGINE_DAEMON_TIMEOUT_MS: '1000',
       }, 30_000);
       expect(JSON.parse(r.stdout), r.stderr).to.deep.include({ runtime: 'podman', name: 'lab-pod' });
       expect(r.ms).to.be.below(4_500);

@@ -31,7 +31,8 @@ describe('a Go plugin on hashicorp/go-plugin 1.0.1 (built by the lab)', function
 
   it('completes the handshake, answers health and Probe', async () => {
     const all = json(await cli(['runtimes', '--plugins', plugins, '--json'], env));
-    expect(all.find((r: any) => r.name === 'go-cgroup')).to.deep.include({ available: true, version: 'go-plugin-1.0.1' });
+    expect(all.find((r: any) => r.name === 'go-cgroup'))
+      .to.deep.include({ available: true, version: 'go-plugin-1.0.1' });
   });
 
   it('resolves the docker container by ID prefix to the PID docker inspect reports', async () => {
@@ -57,7 +58,8 @@ describe('a Go plugin on hashicorp/go-plugin 1.0.1 (built by the lab)', function
     const library = join(CLI, '..', '..', 'core', 'index.js');
     const engine = spawn(process.execPath, ['-e', `
       require('reflect-metadata');
-      require(${JSON.stringify(library)}).createEngine({ plugins: [${JSON.stringify(plugins)}], env: { ...process.env, SCOPE_ENGINE_PLUGINS: '' } })
+      require(${JSON.stringify(library)}).createEngine({ plugins: [${JSON.stringify(plugins)}], ` +
+        `env: { ...process.env, SCOPE_ENGINE_PLUGINS: '' } })
         .then((e) => e.runtime('go-cgroup').probe()).then(() => process.stdout.write('ready\\n'));
       setInterval(() => {}, 60000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
@@ -65,11 +67,13 @@ describe('a Go plugin on hashicorp/go-plugin 1.0.1 (built by the lab)', function
         engine.stdout!.once('data', resolve);
         engine.once('exit', (code) => reject(new Error(`the engine exited (${code}) before loading the plugin`)));
       });
-      const plugin = childrenOf(engine.pid!).find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'go-cgroup');
+      const plugin = childrenOf(engine.pid!)
+        .find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'go-cgroup');
       expect(plugin, 'the plugin runs as a child of the engine').to.be.a('number');
       engine.kill('SIGKILL');
       // The kernel's SIGKILL comes at once; 5 s is room for a loaded machine, not a measure.
-      for (let i = 0; i < 50 && existsSync(`/proc/${plugin}`) && !isZombie(plugin!); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && existsSync(`/proc/${plugin}`) && !isZombie(plugin!); i++)
+        await new Promise((r) => setTimeout(r, 100));
       expect(existsSync(`/proc/${plugin}`) && !isZombie(plugin!), `plugin PID ${plugin} still running`).to.equal(false);
     } finally {
       engine.kill('SIGKILL');
@@ -88,7 +92,8 @@ function statFields(pid: number): string[] | undefined {
 
 /** The PIDs whose parent is `ppid`, from /proc. */
 function childrenOf(ppid: number): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => Number(statFields(pid)?.[1]) === ppid);
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)
+    .filter((pid) => Number(statFields(pid)?.[1]) === ppid);
 }
 
 function isZombie(pid: number): boolean {

@@ -30,7 +30,8 @@ const pluginProcesses = (pattern: string) => {
 function faultyPlugins(fault: string, extra: Record<string, unknown> = {}): string {
   const dir = tempDir('faulty-');
   const file = join(dir, 'plugins.json');
-  writeFileSync(file, JSON.stringify({ plugins: [{ name: 'faulty', command: FAULTY, protocol: 'grpc', env: { FAULT: fault }, ...extra }] }));
+  writeFileSync(file, JSON.stringify({ plugins: [{ name: 'faulty', command: FAULTY, protocol: 'grpc',
+    env: { FAULT: fault }, ...extra }] }));
   return file;
 }
 
@@ -51,24 +52,29 @@ describe('out-of-process plugins (go-plugin protocol)', function () {
 
     it('runtimes lists it from its plugins file, available', async () => {
       const all = json(await cli(['runtimes', '--plugins', PROCSCAN, '--json'], env));
-      expect(all.find((r: any) => r.name === 'procscan')).to.deep.include({ kind: 'command', file: PROCSCAN, available: true });
+      expect(all.find((r: any) => r.name === 'procscan'))
+        .to.deep.include({ kind: 'command', file: PROCSCAN, available: true });
     });
 
     it('resolves docker and podman containers by name to the PIDs their tools report', async () => {
       const web = await cli(['resolve', '--runtime', 'procscan', 'lab-web', '--plugins', PROCSCAN], env);
       expect(web.stdout).to.equal(`${tool('docker', ['inspect', '-f', '{{.State.Pid}}', 'lab-web'])}\n`);
-      const pod = json(await cli(['resolve', '--runtime', 'procscan', 'lab-pod', '--plugins', PROCSCAN, '--json'], env));
-      expect(pod).to.deep.include({ runtime: 'procscan', pid: Number(tool('podman', ['inspect', '-f', '{{.State.Pid}}', 'lab-pod'])) });
+      const pod = json(await cli(['resolve', '--runtime', 'procscan', 'lab-pod', '--plugins', PROCSCAN,
+        '--json'], env));
+      expect(pod).to.deep.include({ runtime: 'procscan',
+        pid: Number(tool('podman', ['inspect', '-f', '{{.State.Pid}}', 'lab-pod'])) });
       expect(pod.labels['procscan/runtime']).to.equal('podman');
     });
 
     it('an unknown name is E_NOT_FOUND through the gRPC status code', async () => {
-      const r = await cli(['resolve', '--runtime', 'procscan', 'no-such-container', '--plugins', PROCSCAN, '--json'], env);
+      const r = await cli(['resolve', '--runtime', 'procscan', 'no-such-container', '--plugins', PROCSCAN,
+        '--json'], env);
       expect([r.code, json(r).error.code]).to.deep.equal([3, 'E_NOT_FOUND']);
     });
 
     it('exec works on what it resolves: the engine treats it as any other runtime', async () => {
-      const r = await cli(['exec', '--runtime', 'procscan', 'lab-web', '--plugins', PROCSCAN, '--', 'cat', '/proc/1/cmdline'], env);
+      const r = await cli(['exec', '--runtime', 'procscan', 'lab-web', '--plugins', PROCSCAN, '--', 'cat',
+        '/proc/1/cmdline'], env);
       expect(r.stdout).to.contain('/bin/sleep');
     });
 
@@ -76,7 +82,8 @@ describe('out-of-process plugins (go-plugin protocol)', function () {
       let status = 0;
       let stderr = '';
       try {
-        execFileSync(join(ROOT, 'dist', 'plugins', 'procscan', 'main.js'), { stdio: 'pipe', env: { ...process.env, SCOPE_ENGINE_PLUGIN: '' } });
+        execFileSync(join(ROOT, 'dist', 'plugins', 'procscan', 'main.js'),
+          { stdio: 'pipe', env: { ...process.env, SCOPE_ENGINE_PLUGIN: '' } });
       } catch (err: any) {
         status = err.status;
         stderr = String(err.stderr);
@@ -87,7 +94,8 @@ describe('out-of-process plugins (go-plugin protocol)', function () {
   });
 
   describe('faults', () => {
-    const resolveWith = (file: string, ref = 'faulty-self') => cli(['resolve', '--runtime', 'faulty', ref, '--plugins', file, '--json'], env);
+    const resolveWith = (file: string, ref = 'faulty-self') =>
+      cli(['resolve', '--runtime', 'faulty', ref, '--plugins', file, '--json'], env);
 
     it('a working plugin built on the SDK answers, and maps its errors onto gRPC codes and back', async () => {
       expect(json(await resolveWith(faultyPlugins(''))).name).to.equal('faulty-self');

@@ -9,7 +9,8 @@ describe('matrix --create (real docker)', function () {
   });
 
   it('makes its own running and stopped containers, passes them, and leaves none behind', async () => {
-    const r = await cli(['matrix', '--runtime', 'docker', '--create', 'scope-lab-busybox', '--format', 'json'], { SCOPE_ENGINE_PLUGINS: '' });
+    const r = await cli(['matrix', '--runtime', 'docker', '--create', 'scope-lab-busybox', '--format', 'json'],
+      { SCOPE_ENGINE_PLUGINS: '' });
     const out = json(r);
     expect(out.rows.map((row: any) => row.label)).to.deep.equal(['docker (--create scope-lab-busybox)']);
     expect(out.failed, JSON.stringify(out.rows[0].results)).to.equal(0);

@@ -16,10 +16,13 @@ const lab = () => account(USER);
 /** `scope-engine ARGS` as the user, with the environment a login gives it. */
 function asUser(args: string[]): Promise<CliResult> {
   const a = lab()!;
-  const env = { HOME: a.home, USER, XDG_RUNTIME_DIR: `/run/user/${a.uid}`, PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: '' };
+  const env = { HOME: a.home, USER, XDG_RUNTIME_DIR: `/run/user/${a.uid}`, PATH: process.env.PATH,
+    NODE_EXTRA_CA_CERTS: '' };
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { uid: a.uid, gid: a.gid, env, cwd: '/', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    execFile(process.execPath, [CLI, ...args],
+      { uid: a.uid, gid: a.gid, env, cwd: '/', timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout),
+        stderr: String(stderr) });
     });
   });
 }
@@ -35,7 +38,8 @@ describe('rootless: the whole flow as an ordinary user on its own containers', f
 
   for (const [runtime, name] of [['podman', 'lab-rl-pod'], ['docker', 'lab-rl-docker']]) {
     it(`${runtime}: run -d, cp owned by a subordinate ID, detach, reattach, ipc status, stop`, async () => {
-      const subuid = Number(readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith(`${USER}:`))!.split(':')[1]);
+      const subuid = Number(readFileSync('/etc/subuid', 'utf8').split('\n')
+        .find((l) => l.startsWith(`${USER}:`))!.split(':')[1]);
       await asUser(['stop', '-r', runtime, '--all', name]);
       ok(await asUser(['run', '-d', '-r', runtime, name]));
       const dir = tempDir('se-rl-');

@@ -24,7 +24,8 @@ describe('third-party in-process adapter via --plugins', function () {
 
   it('resolve uses it', async () => {
     const r = await cli(['resolve', '--runtime', 'docker-cli', 'lab-web', '--plugins', plugins, '--json'], env);
-    expect(json(r)).to.deep.include({ runtime: 'docker-cli', name: 'lab-web', pid: Number(tool('docker', ['inspect', '-f', '{{.State.Pid}}', 'lab-web'])) });
+    expect(json(r)).to.deep.include({ runtime: 'docker-cli', name: 'lab-web',
+      pid: Number(tool('docker', ['inspect', '-f', '{{.State.Pid}}', 'lab-web'])) });
   });
 
   it('its errors keep their codes: a stopped container is E_NOT_RUNNING', async () => {

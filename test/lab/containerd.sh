@@ -6,7 +6,8 @@ CTR_NOSHELL_IMAGE=docker.io/library/$LAB_NOSHELL_IMAGE:latest
 containerd_up() { ctr version; }
 
 # Also called before dockerd starts: a stale socket here makes dockerd dial it instead of starting its own.
-clear_stale_containerd() { clear_stale containerd_up /run/containerd/containerd.sock /run/containerd/containerd.sock.ttrpc; }
+clear_stale_containerd() { clear_stale containerd_up /run/containerd/containerd.sock \
+  /run/containerd/containerd.sock.ttrpc; }
 
 start_containerd() {
   apt_install containerd runc
@@ -60,7 +61,8 @@ containerd_fixtures() {
     ctr -n default containers create --label "$LAB_LABEL" "$CTR_IMAGE" lab-ctr-stopped /bin/true >/dev/null
   fi
   if [ -z "$(ctr -n default containers ls -q 'labels."nerdctl/name"==lab-nerd-stopped')" ]; then
-    ctr -n default containers create --label "$LAB_LABEL" --label nerdctl/name=lab-nerd-stopped --label nerdctl/namespace=default \
+    ctr -n default containers create --label "$LAB_LABEL" --label nerdctl/name=lab-nerd-stopped \
+      --label nerdctl/namespace=default \
       "$CTR_IMAGE" "$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)" /bin/true >/dev/null
   fi
 }

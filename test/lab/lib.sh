@@ -81,7 +81,8 @@ clear_stale_pidfile() {
   local pid
   pid=$(cat "$1" 2>/dev/null) || return 0
   # The third field of /proc/PID/stat is the state; Z is a zombie.
-  if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+  if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] \
+    && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
     return 0
   fi
   log "removing $1, whose PID $pid is not a live $2"
@@ -105,7 +106,8 @@ skeleton() {
   local root=$1
   mkdir -p "$root"/{bin,etc,proc,sys,dev,tmp,root,home/app,dev/shm,usr/lib}
   chmod 1777 "$root/tmp" "$root/dev/shm"
-  printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n'\
+'nobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
   printf 'root:x:0:\napp:x:1000:\nnogroup:x:65534:\n' >"$root/etc/group"
   chown 1000:1000 "$root/home/app"
 }

@@ -35,7 +35,8 @@ lxd_image() {
   log "lxd: importing $alias"
   local tmp
   tmp=$(mktemp -d)
-  printf 'architecture: x86_64\ncreation_date: %s\nproperties:\n  description: scope-engine lab busybox\n' "$(date +%s)" >"$tmp/metadata.yaml"
+  printf 'architecture: x86_64\ncreation_date: %s\nproperties:\n  description: scope-engine lab busybox\n' \
+    "$(date +%s)" >"$tmp/metadata.yaml"
   tar -C "$tmp" -czf "$tmp/meta.tar.gz" metadata.yaml
   gzip -c "$tarball" >"$tmp/rootfs.tar.gz"
   lxc image import "$tmp/meta.tar.gz" "$tmp/rootfs.tar.gz" --alias "$alias" >/dev/null

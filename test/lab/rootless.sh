@@ -233,7 +233,8 @@ rootless_lxc_path() {
 # rl_lxc_config NAME [LINES]: the config of lxc.sh's containers, plus the user namespace.
 rl_lxc_config() {
   lxc_config "$1" "$RL_LXC_PATH/$1"
-  printf 'lxc.idmap = u 0 %s %s\nlxc.idmap = g 0 %s %s\n' "$RL_SUBUID" "$RL_SUBUID_COUNT" "$RL_SUBGID" "$RL_SUBGID_COUNT"
+  printf 'lxc.idmap = u 0 %s %s\nlxc.idmap = g 0 %s %s\n' "$RL_SUBUID" "$RL_SUBUID_COUNT" "$RL_SUBGID" \
+    "$RL_SUBGID_COUNT"
   [ -z "${2:-}" ] || printf '%s\n' "$2"
 }
 

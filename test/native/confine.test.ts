@@ -10,7 +10,8 @@ import { startBare, type BareContainer } from '../support/bare';
 
 /** Fields of a /proc/PID/status text. */
 function status(text: string): Record<string, string> {
-  return Object.fromEntries(text.split('\n').filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+  return Object.fromEntries(text.split('\n').filter((l) => l.includes(':'))
+    .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
 }
 
 /** The ELF program interpreter (PT_INTERP) of a 64-bit executable: the dynamic loader, if any. */
@@ -48,7 +49,8 @@ describe('the target\'s confinement, copied (unshare-made targets)', function ()
     // A root target with a small bounding set, no_new_privs, low file limits, and loader variables
     // naming host files in its environment, in cgroups of its own.
     confined = await startBare('plain', {
-      confine: ['/usr/bin/setpriv', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all,+chown,+setuid,+setgid,+sys_chroot,+kill',
+      confine: ['/usr/bin/setpriv', '--no-new-privs', '--inh-caps=-all',
+        '--bounding-set=-all,+chown,+setuid,+setgid,+sys_chroot,+kill',
         '/usr/bin/prlimit', '--nofile=256:512', '--nproc=300:400'],
       env: { LD_DEBUG: 'files', LD_DEBUG_OUTPUT: `/tmp/${stem}`, LD_PRELOAD: '/lib/x86_64-linux-gnu/libc.so.6' },
     });
@@ -69,11 +71,13 @@ describe('the target\'s confinement, copied (unshare-made targets)', function ()
   it('the program gets the target\'s capabilities, no_new_privs and limits, not the engine\'s', async () => {
     const ours = status((await execInTarget(t, { argv: ['cat', '/proc/self/status'] })).stdout);
     const target = status(readFileSync(`/proc/${confined.pid}/status`, 'utf8'));
-    expect(Object.fromEntries(CAPS.map((f) => [f, ours[f]]))).to.deep.equal(Object.fromEntries(CAPS.map((f) => [f, target[f]])));
+    expect(Object.fromEntries(CAPS.map((f) => [f, ours[f]])))
+      .to.deep.equal(Object.fromEntries(CAPS.map((f) => [f, target[f]])));
     expect(ours.CapBnd).not.to.equal(status(readFileSync('/proc/self/status', 'utf8')).CapBnd);
     const limits = (await execInTarget(t, { argv: ['cat', '/proc/self/limits'] })).stdout;
     expect(limits.split('\n').filter((l) => /open files|processes/.test(l)))
-      .to.deep.equal(readFileSync(`/proc/${confined.pid}/limits`, 'utf8').split('\n').filter((l) => /open files|processes/.test(l)));
+      .to.deep.equal(readFileSync(`/proc/${confined.pid}/limits`, 'utf8').split('\n')
+        .filter((l) => /open files|processes/.test(l)));
   });
 
   it('the program is in the target\'s cgroups, so their limits apply to it', async () => {
@@ -89,7 +93,8 @@ describe('the target\'s confinement, copied (unshare-made targets)', function ()
   });
 
   it('--privileged keeps the engine\'s capabilities and no_new_privs, but the target\'s cgroups', async () => {
-    const ours = status((await execInTarget(t, { argv: ['sh', '-c', 'cat /proc/self/status; cat /proc/self/cgroup'], privileged: true })).stdout);
+    const ours = status((await execInTarget(t, { argv: ['sh', '-c', 'cat /proc/self/status; cat /proc/self/cgroup'],
+      privileged: true })).stdout);
     expect(ours.CapBnd).to.equal(status(readFileSync('/proc/self/status', 'utf8')).CapBnd);
     expect(ours.NoNewPrivs).to.equal('0');
   });
@@ -124,22 +129,28 @@ describe('the target\'s confinement, copied (unshare-made targets)', function ()
     expect(interpreter(readFileSync(process.execPath))).to.match(/ld-linux/); // the check sees one where there is one
   });
 
-  it('a host binary runs from a sealed copy: the container cannot write the host\'s file through /proc/PID/exe', async () => {
-    const r = await execInTarget(t, { argv: ['/bin/busybox', 'sh', '-c', 'readlink /proc/self/exe; echo x >> /proc/self/exe; echo $?'], hostBinary: true });
+  it('a host binary runs from a sealed copy: the container cannot write the host\'s file through ' +
+    '/proc/PID/exe', async () => {
+    const r = await execInTarget(t, { argv: ['/bin/busybox', 'sh', '-c',
+      'readlink /proc/self/exe; echo x >> /proc/self/exe; echo $?'], hostBinary: true });
     expect(r.stdout.split('\n')[0]).to.match(/^\/memfd:/);
     expect(r.stdout.split('\n')[1]).not.to.equal('0');
   });
 
   it('an empty namespace list is refused, by the engine and by the helper', () => {
     expect(() => spawnInTarget(t, { argv: ['true'], namespaces: [] })).to.throw(/no namespace/);
-    const helper = spawnSync(execHelperPath(), ['--pidfd', '0', '--pid', '1', '--ns', ',', '--', 'true'], { encoding: 'utf8' });
-    expect([helper.status, helper.stderr]).to.satisfy(([code, err]: [number, string]) => code === 2 && err.includes('names no namespace'));
+    const helper = spawnSync(execHelperPath(), ['--pidfd', '0', '--pid', '1', '--ns', ',', '--', 'true'],
+      { encoding: 'utf8' });
+    expect([helper.status, helper.stderr])
+      .to.satisfy(([code, err]: [number, string]) => code === 2 && err.includes('names no namespace'));
   });
 
   it('an engine that cannot read the target\'s namespaces fails closed, naming the namespace', () => {
-    const script = `try { require(${JSON.stringify(join(__dirname, '..', '..', 'native', 'target.js'))}).Target.open(${confined.pid}); console.log('opened') } ` +
+    const script = `try { require(${JSON.stringify(join(__dirname, '..', '..', 'native', 'target.js'))})` +
+      `.Target.open(${confined.pid}); console.log('opened') } ` +
       'catch (e) { console.log(e.code + " " + e.message) }';
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8' });
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script],
+      { encoding: 'utf8' });
     expect(r.stdout).to.match(/^E_PERMISSION cannot read the \w+ namespace of process \d+/);
   });
 });

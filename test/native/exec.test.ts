@@ -21,9 +21,11 @@ describe('exec inside a target (unshare-made targets)', () => {
   });
 
   it('the program\'s namespaces are the target\'s, every one of them', async () => {
-    const r = await execInTarget(t, { argv: ['sh', '-c', NAMESPACES.map((ns) => `readlink /proc/self/ns/${ns}`).join(';')] });
+    const r = await execInTarget(t,
+      { argv: ['sh', '-c', NAMESPACES.map((ns) => `readlink /proc/self/ns/${ns}`).join(';')] });
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout.trim().split('\n')).to.deep.equal(NAMESPACES.map((ns) => readlinkSync(`/proc/${userns.pid}/ns/${ns}`)));
+    expect(r.stdout.trim().split('\n'))
+      .to.deep.equal(NAMESPACES.map((ns) => readlinkSync(`/proc/${userns.pid}/ns/${ns}`)));
   });
 
   it('sees the target\'s PID namespace: the target is PID 1 there', async () => {
@@ -32,9 +34,11 @@ describe('exec inside a target (unshare-made targets)', () => {
     expect(Number(r.stdout.split('\n')[1])).to.be.below(100);
   });
 
-  it('runs as the target\'s user with its groups (here root with none) by default, and as another user when asked', async () => {
+  it('runs as the target\'s user with its groups (here root with none) by default, ' +
+    'and as another user when asked', async () => {
     expect((await execInTarget(t, { argv: ['id'] })).stdout.trim()).to.equal('uid=0(root) gid=0(root)');
-    expect((await execInTarget(t, { argv: ['id'], uid: 1000, gid: 1000 })).stdout.trim()).to.equal('uid=1000(app) gid=1000(app) groups=1000(app)');
+    expect((await execInTarget(t, { argv: ['id'], uid: 1000, gid: 1000 })).stdout.trim())
+      .to.equal('uid=1000(app) gid=1000(app) groups=1000(app)');
   });
 
   it('exit codes 0 and 3 and a death by signal come back as such', async () => {
@@ -57,7 +61,8 @@ describe('exec inside a target (unshare-made targets)', () => {
   });
 
   it('the working directory and environment are set', async () => {
-    const r = await execInTarget(t, { argv: ['sh', '-c', 'pwd; echo $GREETING'], cwd: '/etc', env: { GREETING: 'hello' } });
+    const r = await execInTarget(t, { argv: ['sh', '-c', 'pwd; echo $GREETING'], cwd: '/etc',
+      env: { GREETING: 'hello' } });
     expect(r.stdout).to.equal('/etc\nhello\n');
   });
 

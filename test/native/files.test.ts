@@ -22,7 +22,8 @@ describe('ID-mapped file writes (unshare-made targets)', () => {
     await userns?.stop();
   });
 
-  it('a file written for the container\'s root is 0:0 inside, 100000 on the host, readable and removable by that root', async () => {
+  it('a file written for the container\'s root is 0:0 inside, 100000 on the host, ' +
+    'readable and removable by that root', async () => {
     await fs.write('/etc/scope-test.conf', 'root data\n', { uid: 0, gid: 0, mode: 0o600 });
     const host = statSync(join(userns.root, 'etc', 'scope-test.conf'));
     expect([host.uid, host.gid, host.mode & 0o777]).to.deep.equal([USERNS_BASE, USERNS_BASE, 0o600]);
@@ -39,14 +40,16 @@ describe('ID-mapped file writes (unshare-made targets)', () => {
 
   it('a file (and its new directories) written for a non-root user is theirs to read and remove inside', async () => {
     await fs.write('/tmp/app/deep/note.txt', 'for app\n', { uid: 1000, gid: 1000, parents: true, mode: 0o640 });
-    expect((await inside(['stat', '-c', '%u:%g', '/tmp/app', '/tmp/app/deep', '/tmp/app/deep/note.txt'])).stdout.trim().split('\n'))
+    expect((await inside(['stat', '-c', '%u:%g', '/tmp/app', '/tmp/app/deep', '/tmp/app/deep/note.txt'])).stdout
+      .trim().split('\n'))
       .to.deep.equal(['1000:1000', '1000:1000', '1000:1000']);
     expect((await inside(['cat', '/tmp/app/deep/note.txt'], 1000)).stdout).to.equal('for app\n');
     const rm = await inside(['rm', '/tmp/app/deep/note.txt'], 1000);
     expect(rm.code, rm.stderr).to.equal(0);
   });
 
-  it('writes as that user: where the user may not write, it is refused (E_PERMISSION) and nothing is left', async () => {
+  it('writes as that user: where the user may not write, it is refused (E_PERMISSION) ' +
+    'and nothing is left', async () => {
     const err = await fs.write('/etc/not-for-app', 'x', { uid: 1000, gid: 1000 }).catch((e) => e);
     expect(err.code).to.equal('E_PERMISSION');
     expect(existsSync(join(userns.root, 'etc', 'not-for-app'))).to.equal(false);
@@ -115,7 +118,8 @@ describe('ID-mapped file writes (unshare-made targets)', () => {
     const r = await inside(['sh', '-c', 'mkdir /tmp/small && echo ok']);
     expect(r.code).to.equal(0);
     // A 64 KiB tmpfs inside the target's own mount namespace, mounted there by exec's root.
-    const mount = await execInTarget(t, { argv: ['/bin/busybox', 'mount', '-t', 'tmpfs', '-o', 'size=64k,mode=1777', 'tmpfs', '/tmp/small'] });
+    const mount = await execInTarget(t, { argv: ['/bin/busybox', 'mount', '-t', 'tmpfs', '-o', 'size=64k,mode=1777',
+      'tmpfs', '/tmp/small'] });
     expect(mount.code, mount.stderr).to.equal(0);
     const err = await fs.write('/tmp/small/big', Buffer.alloc(1 << 20)).catch((e) => e);
     expect(err.code).to.equal('E_FILE');

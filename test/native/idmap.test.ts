@@ -16,7 +16,8 @@ describe('ID maps', () => {
   });
 
   it('refuses an ID in no range, never falling back to host root', () => {
-    expect(() => map.toHost(65537)).to.throw(/uid 65537 inside the container has no mapping/).with.property('code', 'E_ID_UNMAPPED');
+    expect(() => map.toHost(65537)).to.throw(/uid 65537 inside the container has no mapping/)
+      .with.property('code', 'E_ID_UNMAPPED');
     expect(() => map.toContainer(0)).to.throw().with.property('code', 'E_ID_UNMAPPED');
     expect(map.toContainerOrOverflow(0)).to.equal(65534);
   });

@@ -6,7 +6,8 @@
  * namespace mapping 0-65535 inside to 100000-165535 on the host (as rootless podman and LXD do).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync,
+  writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,7 +24,8 @@ export interface BareContainer {
   stop(): Promise<void>;
 }
 
-const APPLETS = ['env', 'sh', 'sleep', 'cat', 'id', 'stat', 'rm', 'ls', 'readlink', 'echo', 'ln', 'mkdir', 'test', 'kill', 'wc', 'head'];
+const APPLETS = ['env', 'sh', 'sleep', 'cat', 'id', 'stat', 'rm', 'ls', 'readlink', 'echo', 'ln', 'mkdir', 'test',
+  'kill', 'wc', 'head'];
 const BUSYBOX = '/bin/busybox';
 export const USERNS_BASE = 100000;
 
@@ -41,7 +43,8 @@ function buildRoot(kind: BareKind): string {
   writeFileSync(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n');
   writeFileSync(join(root, 'etc', 'group'), 'root:x:0:\napp:x:1000:\n');
   if (kind === 'userns') chownTree(root, USERNS_BASE);
-  chownSync(join(root, 'home', 'app'), (kind === 'userns' ? USERNS_BASE : 0) + 1000, (kind === 'userns' ? USERNS_BASE : 0) + 1000);
+  chownSync(join(root, 'home', 'app'), (kind === 'userns' ? USERNS_BASE : 0) + 1000,
+    (kind === 'userns' ? USERNS_BASE : 0) + 1000);
   return root;
 }
 
@@ -72,13 +75,17 @@ export interface BareOptions {
 export async function startBare(kind: BareKind, opts: BareOptions = {}): Promise<BareContainer> {
   const root = buildRoot(kind);
   const userns = kind === 'userns'
-    ? ['--user', `--map-users=${USERNS_BASE},0,65536`, `--map-groups=${USERNS_BASE},0,65536`, '--setuid', '0', '--setgid', '0']
+    ? ['--user', `--map-users=${USERNS_BASE},0,65536`, `--map-groups=${USERNS_BASE},0,65536`, '--setuid', '0',
+      '--setgid', '0']
     : [];
   // The script runs as the namespaces' root before the chroot: its own tmpfs on /tmp, its own /proc.
-  const script = `mount -t tmpfs -o mode=1777 tmpfs ${root}/tmp && mount -t tmpfs -o mode=1777 tmpfs ${root}/dev/shm && ` +
+  const script = `mount -t tmpfs -o mode=1777 tmpfs ${root}/tmp && ` +
+    `mount -t tmpfs -o mode=1777 tmpfs ${root}/dev/shm && ` +
     `mount --rbind /proc ${root}/proc && exec ${(opts.confine ?? []).join(' ')} chroot ${root} ` +
-    `${opts.env ? `/bin/env ${Object.entries(opts.env).map(([k, v]) => `${k}=${v}`).join(' ')} ` : ''}/bin/sleep 100000`;
-  const unshare: ChildProcess = spawn('unshare', [...userns, '--pid', '--fork', '--mount-proc', '--propagation', 'private',
+    `${opts.env ? `/bin/env ${Object.entries(opts.env).map(([k, v]) => `${k}=${v}`).join(' ')} ` : ''}` +
+    '/bin/sleep 100000';
+  const unshare: ChildProcess = spawn('unshare', [...userns, '--pid', '--fork', '--mount-proc',
+    '--propagation', 'private',
     BUSYBOX, 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   unshare.stderr!.on('data', (b) => { stderr += b; });

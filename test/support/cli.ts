@@ -15,7 +15,8 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
   return new Promise((resolve) => {
     // NODE_EXTRA_CA_CERTS only slows every start here; nothing the CLI does needs it.
     const childEnv = { ...process.env, NODE_EXTRA_CA_CERTS: '', ...env };
-    const child = execFile(process.execPath, [CLI, ...args], { env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [CLI, ...args],
+      { env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });

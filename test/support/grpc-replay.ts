@@ -50,7 +50,8 @@ export class GrpcReplayServer {
 
   async start(): Promise<this> {
     const defs = loader.loadSync(['containers.proto', 'tasks.proto', 'namespaces.proto', 'version.proto'],
-      { includeDirs: [join(PACKAGE_ROOT, 'adapters', 'containerd', 'proto')], keepCase: false, longs: Number, enums: String, defaults: true });
+      { includeDirs: [join(PACKAGE_ROOT, 'adapters', 'containerd', 'proto')], keepCase: false, longs: Number,
+        enums: String, defaults: true });
     const pkg = grpc.loadPackageDefinition(defs) as any;
     for (const [key, fullName] of Object.entries(SERVICES)) {
       const svc = fullName.split('.').reduce((o: any, k) => o[k], pkg).service as grpc.ServiceDefinition;
@@ -72,7 +73,8 @@ export class GrpcReplayServer {
     }
     this.dir = tempDir('grpc-replay-');
     this.socketPath = join(this.dir, 'containerd.sock');
-    await new Promise<void>((resolve, reject) => this.server.bindAsync(`unix://${this.socketPath}`, grpc.ServerCredentials.createInsecure(),
+    await new Promise<void>((resolve, reject) => this.server.bindAsync(`unix://${this.socketPath}`,
+      grpc.ServerCredentials.createInsecure(),
       (err) => (err ? reject(err) : resolve())));
     return this;
   }

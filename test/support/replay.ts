@@ -50,7 +50,8 @@ export class ReplayServer {
         res.writeHead(599).end('not recorded');
         return;
       }
-      res.writeHead(hit.status, { ...(hit.contentType ? { 'content-type': hit.contentType } : {}), ...hit.headers }).end(hit.body);
+      res.writeHead(hit.status, { ...(hit.contentType ? { 'content-type': hit.contentType } : {}), ...hit.headers })
+        .end(hit.body);
     });
     await new Promise<void>((resolve) => this.server!.listen(this.socketPath, resolve));
     return this;
@@ -66,7 +67,8 @@ export class ReplayServer {
  * Serves the recorded scenarios of one runtime while `fn` runs, hands it the socket and the parsed
  * bodies of the first scenario's exchanges, and fails if the client asked anything never recorded.
  */
-export async function withRecorded<T>(runtime: string, scenarios: string[], fn: (socketPath: string, answers: any[]) => Promise<T>): Promise<T> {
+export async function withRecorded<T>(runtime: string, scenarios: string[],
+  fn: (socketPath: string, answers: any[]) => Promise<T>): Promise<T> {
   const recordings = scenarios.map((s) => loadRecording(runtime, s));
   const server = await new ReplayServer(recordings.flatMap((r) => r.exchanges)).start();
   try {

@@ -25,7 +25,8 @@ function main(): number {
   const args = process.argv.slice(2);
   const recordTo = process.env.SCOPE_TOOL_RECORD;
   if (recordTo) {
-    const real = spawnSync(tool, args, { encoding: 'utf8', env: { ...process.env, PATH: process.env.SCOPE_TOOL_REAL_PATH } });
+    const real = spawnSync(tool, args,
+      { encoding: 'utf8', env: { ...process.env, PATH: process.env.SCOPE_TOOL_REAL_PATH } });
     const exchanges: ToolExchange[] = existsSync(recordTo) ? JSON.parse(readFileSync(recordTo, 'utf8')) : [];
     exchanges.push({ tool, args, stdout: real.stdout, stderr: real.stderr, code: real.status ?? 1 });
     writeFileSync(recordTo, JSON.stringify(exchanges));

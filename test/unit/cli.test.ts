@@ -32,7 +32,8 @@ describe('cli', () => {
   it('exits 3 for an unknown container and 5 for a stopped one, with the code in the message', async () => {
     const unknown = await cli(['resolve', '--runtime', 'docker', 'no-such-container'], env);
     expect(unknown.code).to.equal(3);
-    expect(unknown.stderr).to.match(/^scope-engine: E_NOT_FOUND: no docker container named or with ID prefix "no-such-container"/);
+    expect(unknown.stderr)
+      .to.match(/^scope-engine: E_NOT_FOUND: no docker container named or with ID prefix "no-such-container"/);
     const stopped = await cli(['resolve', '--runtime', 'docker', 'lab-stopped', '--json'], env);
     expect(stopped.code).to.equal(5);
     expect(json(stopped).error.code).to.equal('E_NOT_RUNNING');
@@ -43,7 +44,8 @@ describe('cli', () => {
     expect(r.code).to.equal(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0].split(/\s{2,}/)).to.deep.equal(['RUNTIME', 'CONTAINER ID', 'NAME', 'STATE', 'PID']);
-    expect(lines.some((l) => new RegExp(`^docker\\s+${inspect.Id.slice(0, 12)}\\s+lab-web\\s+running\\s+${inspect.State.Pid}$`).test(l)), r.stdout).to.equal(true);
+    expect(lines.some((l) => new RegExp(`^docker\\s+${inspect.Id.slice(0, 12)}\\s+lab-web\\s+running\\s+` +
+      `${inspect.State.Pid}$`).test(l)), r.stdout).to.equal(true);
   });
 
   it('runtimes says where each adapter came from and whether it is available', async () => {
@@ -51,7 +53,8 @@ describe('cli', () => {
     const [docker] = json(r);
     expect(docker).to.deep.include({ name: 'docker', kind: 'builtin', source: 'built-in docker', available: true });
     const down = await cli(['runtimes'], { ...env, DOCKER_HOST: 'unix:///nonexistent.sock' });
-    expect(down.stdout).to.match(/docker\s+built-in docker\s+\S+plugins\.json\s+no\s+socket \/nonexistent\.sock: no such file/);
+    expect(down.stdout)
+      .to.match(/docker\s+built-in docker\s+\S+plugins\.json\s+no\s+socket \/nonexistent\.sock: no such file/);
   });
 
   it('usage errors exit 2, unknown runtimes 10, and every command has --help with an example', async () => {

@@ -30,6 +30,7 @@ describe('errors', () => {
   it('makes anything else E_INTERNAL, keeping the cause in JSON', () => {
     const e = toScopeError('a string was thrown');
     expect(e.code).to.equal('E_INTERNAL');
-    expect(e.toJSON()).to.deep.equal({ code: 'E_INTERNAL', message: 'a string was thrown', cause: 'a string was thrown' });
+    expect(e.toJSON())
+      .to.deep.equal({ code: 'E_INTERNAL', message: 'a string was thrown', cause: 'a string was thrown' });
   });
 });

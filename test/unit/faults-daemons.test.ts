@@ -30,7 +30,8 @@ async function silentDaemon(name: string): Promise<{ path: string; close: () => 
 /** A socket file with nobody behind it: its server was killed, so the file stayed. */
 function deadDaemon(name: string): Promise<string> {
   const path = join(scratch, name);
-  const script = `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`;
+  const script = `require('net').createServer().listen(${JSON.stringify(path)}, ` +
+    `() => process.kill(process.pid, 'SIGKILL'))`;
   return new Promise((resolve) => execFile(process.execPath, ['-e', script], () => resolve(path)));
 }
 
@@ -56,7 +57,8 @@ describe('faults: daemon addresses', () => {
       expect(status.find((s) => s.name === 'docker')!.reason).to.contain('DOCKER_HOST="ssh://user@elsewhere"');
       expect(status.find((s) => s.name === 'podman')!.reason).to.contain('CONTAINER_HOST="not a url"');
       const { err } = await failure(engine.resolve('docker', 'web'));
-      expect([err.code, err.message]).to.satisfy(([c, m]: string[]) => c === 'E_RUNTIME_UNAVAILABLE' && m.includes('DOCKER_HOST'));
+      expect([err.code, err.message])
+        .to.satisfy(([c, m]: string[]) => c === 'E_RUNTIME_UNAVAILABLE' && m.includes('DOCKER_HOST'));
     } finally {
       await engine.close();
     }
@@ -70,7 +72,8 @@ describe('faults: daemon addresses', () => {
 
   it('a bad built-in "host" option is E_PLUGIN_CONFIG naming the file and the entry', async () => {
     const file = join(scratch, 'bad-host.json');
-    writeFileSync(file, JSON.stringify({ plugins: [{ name: 'docker2', builtin: 'docker', options: { host: 'ssh://x' } }] }));
+    writeFileSync(file,
+      JSON.stringify({ plugins: [{ name: 'docker2', builtin: 'docker', options: { host: 'ssh://x' } }] }));
     const { err } = await failure(createEngine({ env: { SCOPE_ENGINE_PLUGINS: '' }, plugins: [file] }));
     expect(err.code).to.equal('E_PLUGIN_CONFIG');
     expect(err.message).to.contain(file).and.to.contain('entry 0 ("docker2")').and.to.contain('"host"');
@@ -110,12 +113,14 @@ describe('faults: daemons that do not answer', function () {
     }
   });
 
-  it('docker, podman and containerd that never answer are unavailable within SCOPE_ENGINE_DAEMON_TIMEOUT_MS', async () => {
+  it('docker, podman and containerd that never answer are unavailable within ' +
+    'SCOPE_ENGINE_DAEMON_TIMEOUT_MS', async () => {
     const sock = await silentDaemon('docker-silent.sock');
     try {
       const env = { SCOPE_ENGINE_DAEMON_TIMEOUT_MS: '500', PATH: join(scratch, 'no-bin') };
       const engine = await createEngine({
-        env: { ...env, SCOPE_ENGINE_PLUGINS: '', DOCKER_HOST: `unix://${sock.path}`, CONTAINER_HOST: `unix://${sock.path}`,
+        env: { ...env, SCOPE_ENGINE_PLUGINS: '', DOCKER_HOST: `unix://${sock.path}`,
+          CONTAINER_HOST: `unix://${sock.path}`,
           CONTAINERD_ADDRESS: sock.path, LXD_SOCKET: sock.path },
       });
       try {
@@ -142,7 +147,8 @@ describe('faults: daemons that do not answer', function () {
       const start = Date.now();
       const ctr = buildBuiltin('ctr', {}, { env: { CONTAINERD_ADDRESS: sock.path } });
       const [docker, containerd] = await Promise.all([
-        buildBuiltin('docker', {}, { env: { DOCKER_HOST: `unix://${sock.path}` } }).adapter.probe(), ctr.adapter.probe()]);
+        buildBuiltin('docker', {}, { env: { DOCKER_HOST: `unix://${sock.path}` } }).adapter.probe(),
+        ctr.adapter.probe()]);
       await ctr.close();
       expect([docker.available, containerd.available]).to.deep.equal([false, false]);
       expect(Date.now() - start).to.be.below(5_000);

@@ -7,11 +7,13 @@ describe('IPC answers from inside a container', () => {
   const frame = (header: object, data: string) => encodeFrame(header, data);
 
   it('an answer for our request id is taken', () => {
-    expect(answerOf([frame({ status: 200, uniq: 7 }, '{"ok":true}')], 7)).to.deep.equal({ status: 200, data: { ok: true } });
+    expect(answerOf([frame({ status: 200, uniq: 7 }, '{"ok":true}')], 7))
+      .to.deep.equal({ status: 200, data: { ok: true } });
   });
 
   it('a frame for another request id is refused, even mixed with ours', () => {
-    for (const frames of [[frame({ status: 200, uniq: 8 }, '{}')], [frame({ status: 206, uniq: 7 }, 'a'), frame({ status: 200, uniq: 8 }, 'b')]]) {
+    for (const frames of [[frame({ status: 200, uniq: 8 }, '{}')],
+      [frame({ status: 206, uniq: 7 }, 'a'), frame({ status: 200, uniq: 8 }, 'b')]]) {
       expect(() => answerOf(frames, 7)).to.throw(/not for our request/).with.property('code', 'E_RUNTIME_ERROR');
     }
   });
@@ -28,6 +30,7 @@ describe('IPC answers from inside a container', () => {
   });
 
   it('text for the terminal has its control characters shown, not obeyed', () => {
-    expect(forTerminal('ok\n\x1b]0;owned\x07\x1b[2J\r\u009bdone\tx')).to.equal('ok\n\\x1b]0;owned\\x07\\x1b[2J\\x0d\\x9bdone\tx');
+    expect(forTerminal('ok\n\x1b]0;owned\x07\x1b[2J\r\u009bdone\tx'))
+      .to.equal('ok\n\\x1b]0;owned\\x07\\x1b[2J\\x0d\\x9bdone\tx');
   });
 });

@@ -3,8 +3,10 @@ import { countOutcomes, formatMarkdown, type MatrixRow } from '../../testing/ind
 
 describe('matrix table', () => {
   const rows: MatrixRow[] = [
-    { label: 'docker', runtime: 'docker', available: true, results: { 'resolve-name': { status: 'pass' }, stopped: { status: 'skip', reason: 'no stopped container given' } } },
-    { label: 'lxc', runtime: 'lxc', available: true, results: { 'resolve-name': { status: 'fail', reason: 'PID 0 is no live process' }, stopped: { status: 'pass' } } },
+    { label: 'docker', runtime: 'docker', available: true, results: { 'resolve-name': { status: 'pass' },
+      stopped: { status: 'skip', reason: 'no stopped container given' } } },
+    { label: 'lxc', runtime: 'lxc', available: true, results: { 'resolve-name': { status: 'fail',
+      reason: 'PID 0 is no live process' }, stopped: { status: 'pass' } } },
   ];
 
   it('puts a row per runtime and a column per scenario, with the reasons of failures and skips under it', () => {

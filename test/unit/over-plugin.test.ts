@@ -26,7 +26,8 @@ describe('overPlugin: an adapter behind the real plugin protocol, in this proces
     try {
       expect(await p.adapter.probe()).to.deep.include({ available: true, version: '1.2' });
       const c = await p.adapter.resolve('web');
-      expect(c).to.deep.equal({ runtime: 'mine', id: 'abc123', name: 'web', state: 'running', pid: 4242, labels: { app: 'web' }, image: 'busybox' });
+      expect(c).to.deep.equal({ runtime: 'mine', id: 'abc123', name: 'web', state: 'running', pid: 4242,
+        labels: { app: 'web' }, image: 'busybox' });
       expect((await p.adapter.list()).map((x) => x.state)).to.deep.equal(['running', 'unknown']);
     } finally {
       await p.close();
@@ -36,7 +37,8 @@ describe('overPlugin: an adapter behind the real plugin protocol, in this proces
   it('errors keep their codes through the status table; others become E_RUNTIME_ERROR with the words', async () => {
     const p = await overPlugin(adapter);
     try {
-      const code = (ref: string) => p.adapter.resolve(ref).then(() => 'resolved', (e: ScopeError) => `${e.code}: ${e.message}`);
+      const code = (ref: string) =>
+        p.adapter.resolve(ref).then(() => 'resolved', (e: ScopeError) => `${e.code}: ${e.message}`);
       expect(await code('nope')).to.equal('E_NOT_FOUND: mine: no nope');
       expect(await code('old')).to.equal('E_NOT_RUNNING: mine: old is stopped');
       expect(await code('boom')).to.equal('E_RUNTIME_ERROR: mine: something broke');

@@ -46,8 +46,10 @@ describe('plugins.json', () => {
   });
 
   it('refuses an entry that says none of builtin, module and command, or two of them', async () => {
-    expect((await refusal(file({ plugins: [{ name: 'x' }] }))).message).to.contain('none of "builtin", "module" and "command"');
-    expect((await refusal(file({ plugins: [{ name: 'x', builtin: 'docker', module: 'y' }] }))).message).to.contain('both');
+    expect((await refusal(file({ plugins: [{ name: 'x' }] }))).message)
+      .to.contain('none of "builtin", "module" and "command"');
+    expect((await refusal(file({ plugins: [{ name: 'x', builtin: 'docker', module: 'y' }] }))).message)
+      .to.contain('both');
   });
 
   it('refuses a bad name', async () => {

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { builtinRegistry, createEngine, Options, ConfigFiles, Registry, type Container, type ContainerRuntime } from '../../core/index';
+import { builtinRegistry, createEngine, Options, ConfigFiles, Registry, type Container,
+  type ContainerRuntime } from '../../core/index';
 import { testContainer } from '../../testing/harness';
 import { tempDir } from '../support/tmp';
 
@@ -32,7 +33,8 @@ const files = (plugins: object[]) => [{ path: pluginsFile({ plugins }), origin: 
 
 /** An engine on `registry` reading only `plugins`. */
 function engineOf(registry: Registry, plugins: object[], options = {}) {
-  return createEngine({ parent: testContainer({ registry, register: (c) => c.register(ConfigFiles, { useValue: files(plugins) }) }), options });
+  return createEngine({ parent: testContainer({ registry,
+    register: (c) => c.register(ConfigFiles, { useValue: files(plugins) }) }), options });
 }
 
 describe('registry', () => {
@@ -53,7 +55,8 @@ describe('registry', () => {
     const script = `const e = require(${JSON.stringify(entry)});` +
       'console.log(JSON.stringify({ ids: e.builtinRegistry.ids("runtime"), ' +
       'heavy: Object.keys(require.cache).filter((k) => /node_modules\\/(dockerode|@grpc)\\//.test(k)).length }))';
-    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))).to.deep.equal({ ids: [], heavy: 0 });
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })))
+      .to.deep.equal({ ids: [], heavy: 0 });
   });
 
   it('builds each runtime through DI: one shared client per engine, its options, flags over plugins.json', async () => {
@@ -77,9 +80,11 @@ describe('registry', () => {
     };
     const r = new Registry();
     r.register({ kind: 'client', id: 'shared', make: SharedClient });
-    r.register({ kind: 'runtime', id: 'a', make: withClient('a'), options: [{ name: 'ns', flag: '--ns <x>', help: '' }] });
+    r.register({ kind: 'runtime', id: 'a', make: withClient('a'),
+      options: [{ name: 'ns', flag: '--ns <x>', help: '' }] });
     r.register({ kind: 'runtime', id: 'b', make: withClient('b') });
-    const engine = await engineOf(r, [{ name: 'a', builtin: 'a', options: { ns: 'file', other: 1 } }, { name: 'b', builtin: 'b', options: { ns: 'file' } }],
+    const engine = await engineOf(r, [{ name: 'a', builtin: 'a', options: { ns: 'file', other: 1 } },
+      { name: 'b', builtin: 'b', options: { ns: 'file' } }],
       { ns: 'flag' });
     expect(engine.runtimes().map((x) => x.name)).to.deep.equal(['a', 'b']);
     expect(seen).to.deep.equal({ a: { ns: 'flag', other: 1 }, b: { ns: 'file' } });
@@ -92,7 +97,8 @@ describe('registry', () => {
     const r = new Registry();
     r.register({ kind: 'runtime', id: 'one', make: fakeRuntime('one') });
     const err = await engineOf(r, [{ name: 'x', builtin: 'nope' }]).catch((e) => e);
-    expect([err.code, err.message]).to.satisfy(([c, m]: string[]) => c === 'E_PLUGIN_CONFIG' && m.includes('"nope"') && m.includes('one'));
+    expect([err.code, err.message])
+      .to.satisfy(([c, m]: string[]) => c === 'E_PLUGIN_CONFIG' && m.includes('"nope"') && m.includes('one'));
   });
 
   it('resolves with "auto" across runtimes and refuses a name two runtimes know', async () => {
