@@ -7,8 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../base/paths';
-import type { LabRow, Outcome } from './context';
-import type { MatrixRow } from './matrix';
+import type { LabRow, MatrixRow, Outcome } from './context';
 import { SCENARIOS } from './scenarios';
 
 /** A whole row's bound: its scenarios take well under a minute. */

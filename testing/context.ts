@@ -65,6 +65,14 @@ export interface LabRow {
 
 export type Outcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'skip'; reason: string };
 
+/** One row of the matrix as it ran: an outcome per scenario. */
+export interface MatrixRow {
+  label: string;
+  runtime: string;
+  available: boolean;
+  results: Record<string, Outcome>;
+}
+
 export interface Scenario {
   id: string;
   title: string;

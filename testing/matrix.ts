@@ -10,16 +10,12 @@ import { ScopeError } from '../base/errors';
 import { PACKAGE_ROOT } from '../base/paths';
 import { runRowAsUser } from './as-user';
 import { createFixtures } from './create';
+import type { MatrixRow } from './context';
 import { runScenarios, SCENARIOS, type LabRow, type Outcome } from './scenarios';
 
-export const LAB_FILE = join(PACKAGE_ROOT, 'test', 'lab', 'matrix.json');
+export type { MatrixRow };
 
-export interface MatrixRow {
-  label: string;
-  runtime: string;
-  available: boolean;
-  results: Record<string, Outcome>;
-}
+export const LAB_FILE = join(PACKAGE_ROOT, 'test', 'lab', 'matrix.json');
 
 export interface MatrixOptions {
   labFile?: string;
