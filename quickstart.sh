@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash test/lab/setup.sh
 npm ci --no-audit --no-fund
+LAB_RUNTIMES=cri bash test/lab/setup.sh   # the CRI pods: made by a Node script that needs npm ci's packages
 npm run build
 export NODE_EXTRA_CA_CERTS=   # only slows every Node start here
 se() { echo "\$ scope-engine $*" >&2; node dist/cli/main.js "$@"; }

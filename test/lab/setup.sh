@@ -8,6 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/docker.sh"
 . "$here/containerd.sh"
+. "$here/cri.sh"
 . "$here/podman.sh"
 . "$here/lxc.sh"
 . "$here/lxd.sh"
@@ -15,9 +16,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rootless.sh"
 
 [ "$(id -u)" = 0 ] || die "the lab must run as root"
-# docker first: the containerd image is imported from it. rootless last: it needs none of the others,
-# and whatever of it fails leaves them up.
-runtimes=${LAB_RUNTIMES:-docker containerd podman lxc lxd go_plugin rootless}
+# docker first: the containerd image is imported from it. cri after containerd, whose daemon it shares
+# (it starts it itself when run alone). rootless last: it needs none of the others, and whatever of it
+# fails leaves them up.
+runtimes=${LAB_RUNTIMES:-docker containerd cri podman lxc lxd go_plugin rootless}
 
 # libseccomp-dev: the native core links libseccomp statically (npm install builds it).
 apt_install busybox-static uidmap procps libseccomp-dev
