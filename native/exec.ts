@@ -62,7 +62,7 @@ interface HelperEvent {
 
 /** Stages of the helper where taking the target's confinement failed (see native/src/confine-*.c). */
 const CONFINEMENT_STAGES = new Set([
-  'status', 'limits', 'cgroup', 'seccomp', 'lsm', 'rlimit', 'no_new_privs', 'capabilities',
+  'status', 'limits', 'cgroup', 'oom_score_adj', 'seccomp', 'lsm', 'rlimit', 'no_new_privs', 'capabilities',
 ]);
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

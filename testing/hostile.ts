@@ -57,11 +57,13 @@ function parseProc(text: string): { status: Record<string, string>; cgroups: Map
     const cg = /^\d+:([^:]*):(.*)$/.exec(line);
     if (cg) cgroups.set(cg[1], cg[2]);
     else if (/^\w+:\s/.test(line)) status[line.slice(0, line.indexOf(':'))] = line.slice(line.indexOf(':') + 1).trim();
+    // The bare number /proc/PID/oom_score_adj holds, which the reads below put last.
+    else if (/^-?\d+$/.test(line)) status.OomScoreAdj = line;
   }
   return { status, cgroups };
 }
 
-const SELF = ['cat', '/proc/self/status', '/proc/self/cgroup'];
+const SELF = ['cat', '/proc/self/status', '/proc/self/cgroup', '/proc/self/oom_score_adj'];
 
 /** Field by field, "CapEff ours 0 theirs a80425fb" for each difference. */
 function differences(ours: Record<string, string>, theirs: Record<string, string>): string[] {
@@ -217,7 +219,7 @@ export const HOSTILE: Scenario[] = [
         ours: parseProc((await execInTarget(t, { argv: SELF })).stdout),
         // The target as the program sees it from inside: its cgroup paths in the same cgroup namespace.
         target: parseProc((await execInTarget(t,
-          { argv: ['cat', `/proc/${t.nsPid}/status`, `/proc/${t.nsPid}/cgroup`] })).stdout),
+          { argv: ['cat', ...['status', 'cgroup', 'oom_score_adj'].map((f) => `/proc/${t.nsPid}/${f}`)] })).stdout),
       }));
       const run = parseProc(await runCaptured(ctx, ref, undefined, SELF));
       check(ours.cgroups.size > 0, 'exec saw no cgroups');
@@ -241,6 +243,14 @@ export const HOSTILE: Scenario[] = [
       const diff = [...differences(ours.status, theirs.status).map((d) => `exec: ${d}`),
         ...differences(run.status, theirs.status).map((d) => `run: ${d}`)];
       check(!diff.length, `not as ${what}: ${diff.join('; ')}`);
+      // The OOM score adjustment is the target's (what a runtime's exec inherits from the container's
+      // shim), or higher where lowering it needs a privilege the engine lacks: never one that makes the
+      // container's own processes the likelier victims of its memory limit.
+      for (const [how, got] of [['exec', ours], ['run', run]] as const) {
+        const [mine, theirs] = [Number(got.status.OomScoreAdj), Number(target.status.OomScoreAdj)];
+        check(mine === theirs || (process.geteuid?.() !== 0 && mine > theirs),
+          `${how}: oom_score_adj ${got.status.OomScoreAdj} vs the target's ${target.status.OomScoreAdj}`);
+      }
       if (peer) {
         for (const [h, path] of target.cgroups) if (!excusedCgroups.has(h)) check(within(theirs.cgroups.get(h), path),
           `the runtime's exec is in ${theirs.cgroups.get(h)}, outside ${path}`);

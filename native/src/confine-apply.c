@@ -34,6 +34,7 @@
 #include <linux/seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -65,6 +66,29 @@ int confine_join_cgroups(const struct confinement *c, struct confine_error *e) {
 
 /* Supplementary groups cannot be set in a user namespace whose setgroups is "deny" (rootless
  * runtimes); there, the single group the program asked for is already its gid. */
+/* The target's OOM score adjustment, so that the kernel chooses among the container's processes as it
+ * would with the runtime's own exec. Raising it needs no privilege; lowering needs CAP_SYS_RESOURCE,
+ * and where that is missing a score above the target's is kept: it only makes ours the likelier victim. */
+int confine_take_oom(const struct confinement *c, struct confine_error *e) {
+  if (!c->have_oom) return 0;
+  char text[16], now[16] = "";
+  int n = snprintf(text, sizeof text, "%d", c->oom_score_adj);
+  int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+  /* An engine without root, once in the container's user namespace and not dumpable, may not open its
+   * own /proc files: the engine's score stays, as a rootless runtime's exec keeps its caller's. */
+  if (fd < 0 && errno == EACCES) return 0;
+  if (fd < 0) return fail(e, "oom_score_adj", "/proc/self/oom_score_adj");
+  ssize_t got = read(fd, now, sizeof now - 1);
+  ssize_t w = pwrite(fd, text, (size_t)n, 0);
+  int err = errno;
+  close(fd);
+  if (w == n) return 0;
+  bool higher = got > 0 && atoi(now) > c->oom_score_adj;
+  if ((err == EACCES || err == EPERM) && higher) return 0;
+  errno = err;
+  return fail(e, "oom_score_adj", text);
+}
+
 static int set_groups(const struct exec_opts *o) {
   if (setgroups((size_t)o->ngroups, o->groups) == 0) return 0;
   if (errno != EPERM || o->ngroups > 1) return -1;

@@ -322,11 +322,31 @@ static bool can_read_filters(void) {
   return eff && mode && (strtoull(eff, NULL, 16) >> 21 & 1) && strtol(mode, NULL, 10) == 0;
 }
 
+/* The OOM score adjustment: what a runtime's exec'd process has, from the shim the container's
+ * processes came from; copied even with --privileged, as the cgroups are: it is about whom the
+ * kernel kills in the container's memory cgroup, not about privilege. */
+static int read_oom(pid_t pid, struct confinement *c, struct confine_error *e) {
+  char path[64], buf[32];
+  snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+  if (slurp(path, buf, sizeof buf) < 0) {
+    /* Without root, a rootless container's /proc files belong to a subordinate ID the kernel lets only
+     * root read: the program keeps the engine's score, as the runtime's exec keeps its caller's. */
+    if ((errno == EACCES || errno == EPERM) && geteuid() != 0) return 0;
+    return fail(e, "oom_score_adj", errno, "%s", path);
+  }
+  char *end;
+  long v = strtol(buf, &end, 10);
+  if (end == buf || v < -1000 || v > 1000) return fail(e, "oom_score_adj", EINVAL, "%s: \"%.16s\"", path, buf);
+  c->oom_score_adj = (int)v;
+  c->have_oom = true;
+  return 0;
+}
+
 int confine_read(pid_t pid, bool whole, int profile_fd, struct confinement *c, struct confine_error *e) {
   memset(c, 0, sizeof *c);
   c->whole = whole;
   c->proc_fd = -1;
-  if (read_cgroups(pid, c, e) < 0) return -1;
+  if (read_cgroups(pid, c, e) < 0 || read_oom(pid, c, e) < 0) return -1;
   if (!whole) return 0;
   int mode, nfilters;
   if (read_status(pid, c, &mode, &nfilters, e) < 0 || read_limits(pid, c, e) < 0 || read_label(pid, c, e) < 0)

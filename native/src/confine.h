@@ -29,6 +29,8 @@ struct confinement {
   bool no_new_privs;
   int nfilters;              /* oldest first, the order to install them in */
   struct seccomp_copy filters[MAX_FILTERS];
+  bool have_oom;             /* false where the file is not ours to read (a rootless engine's target) */
+  int oom_score_adj;         /* the target's /proc/PID/oom_score_adj, which a runtime's exec inherits */
   int ncgroups;
   int cgroup_fds[MAX_CGROUPS]; /* the target's cgroup.procs, opened for writing on the host */
   bool have_limit[NLIMITS];
@@ -54,6 +56,9 @@ int seccomp_from_profile(int fd, struct seccomp_copy *out, struct confine_error 
 
 /* Moves the calling process into the target's cgroups: first, while it still may. */
 int confine_join_cgroups(const struct confinement *c, struct confine_error *e);
+
+/* Takes the target's OOM score adjustment, right after the cgroups (the host's /proc is ours still). */
+int confine_take_oom(const struct confinement *c, struct confine_error *e);
 
 struct exec_opts;
 

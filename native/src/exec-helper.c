@@ -194,7 +194,8 @@ static void join(const struct exec_opts *o) {
 static void run_child(const struct exec_opts *o, const struct confinement *c, char **env, int host_fd, int root_fd,
                       int slave) {
   struct confine_error e = {0};
-  if (confine_join_cgroups(c, &e) < 0) die_detail(o, e.stage, e.err, EXIT_SETUP, e.detail);
+  if (confine_join_cgroups(c, &e) < 0 || confine_take_oom(c, &e) < 0)
+    die_detail(o, e.stage, e.err, EXIT_SETUP, e.detail);
   for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++) signal(FORWARDED[i], SIG_DFL);
   signal(SIGPIPE, SIG_DFL); /* an ignored signal would stay ignored across exec */
   sigset_t none;

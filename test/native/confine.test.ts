@@ -51,7 +51,7 @@ describe('the target\'s confinement, copied (unshare-made targets)', function ()
     confined = await startBare('plain', {
       confine: ['/usr/bin/setpriv', '--no-new-privs', '--inh-caps=-all',
         '--bounding-set=-all,+chown,+setuid,+setgid,+sys_chroot,+kill',
-        '/usr/bin/prlimit', '--nofile=256:512', '--nproc=300:400'],
+        '/usr/bin/prlimit', '--nofile=256:512', '--nproc=300:400', '/usr/bin/choom', '-n', '321', '--'],
       env: { LD_DEBUG: 'files', LD_DEBUG_OUTPUT: `/tmp/${stem}`, LD_PRELOAD: '/lib/x86_64-linux-gnu/libc.so.6' },
     });
     const name = `scope-test-${randomBytes(4).toString('hex')}`;
@@ -66,6 +66,13 @@ describe('the target\'s confinement, copied (unshare-made targets)', function ()
     await confined?.stop();
     pids?.remove();
     freezer?.remove();
+  });
+
+  it('the program gets the target\'s OOM score adjustment, as a runtime\'s exec inherits it', async () => {
+    const target = readFileSync(`/proc/${confined.pid}/oom_score_adj`, 'utf8').trim();
+    expect(target).to.equal('321');
+    expect(readFileSync('/proc/self/oom_score_adj', 'utf8').trim()).not.to.equal(target);
+    expect((await execInTarget(t, { argv: ['cat', '/proc/self/oom_score_adj'] })).stdout.trim()).to.equal(target);
   });
 
   it('the program gets the target\'s capabilities, no_new_privs and limits, not the engine\'s', async () => {
