@@ -4,3 +4,4 @@ import './docker';
 import './podman';
 import './containerd';
 import './lxc';
+import './cri';

@@ -144,8 +144,10 @@ export class Engine {
    */
   async resolve(selector: string, ref: string): Promise<Container> {
     if (selector !== AUTO) return this.runtime(selector).resolve(ref);
-    checkRef(ref);
-    const answers = await this.askAvailable((r) => r.adapter.resolve(ref), `resolving "${ref}"`);
+    // Only the runtimes whose references look like this one are asked (NAMESPACE/POD is cri's alone).
+    const among = this.loaded.filter((r) => r.adapter.accepts(ref));
+    if (!among.length) checkRef(ref);
+    const answers = await this.askAvailable((r) => r.adapter.resolve(ref), `resolving "${ref}"`, among);
     const asked = answers.filter((a) => a.unavailable === undefined);
     if (!asked.length) {
       throw new ScopeError('E_RUNTIME_UNAVAILABLE', 'no runtime is available here: ' +
@@ -194,8 +196,9 @@ export class Engine {
    * then the question) bounded by that runtime's deadline: a slow probe of one does not hold back
    * the questions to the others, and no runtime costs more than its own deadline.
    */
-  private askAvailable<T>(question: (r: LoadedRuntime) => Promise<T>, doing: string): Promise<Answer<T>[]> {
-    return Promise.all(this.loaded.map(async (r): Promise<Answer<T>> => {
+  private askAvailable<T>(question: (r: LoadedRuntime) => Promise<T>, doing: string,
+    among = this.loaded): Promise<Answer<T>[]> {
+    return Promise.all(among.map(async (r): Promise<Answer<T>> => {
       try {
         return await r.adapter.within(async () => {
           const probe = await r.adapter.probe();

@@ -13,10 +13,16 @@ import type { Container, ContainerRuntime, ProbeResult } from './runtime';
 /** Names and IDs every runtime accepts; anything else (slashes, '?', spaces) could be misread by an API path. */
 const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+:@-]{0,252}$/;
 
-export function checkRef(ref: string): void {
-  if (!REF_PATTERN.test(ref.replace(/^\//, ''))) {
+/** Whether `ref` is a name or ID every runtime accepts, or a reference of the adapter's own syntax (`own`). */
+export function validRef(ref: string, own?: RegExp): boolean {
+  return REF_PATTERN.test(ref.replace(/^\//, '')) || (own instanceof RegExp && own.test(ref));
+}
+
+export function checkRef(ref: string, own?: RegExp): void {
+  if (!validRef(ref, own)) {
     throw new ScopeError('E_USAGE',
-      `invalid container reference ${JSON.stringify(ref)}: give a name or an ID (letters, digits and _ . + : @ -)`);
+      `invalid container reference ${JSON.stringify(ref)}: give a name or an ID (letters, digits and _ . + : @ -)` +
+      `${own ? ', or a reference such as NAMESPACE/POD/CONTAINER' : ''}`);
   }
 }
 
@@ -45,6 +51,11 @@ export class GuardedRuntime implements ContainerRuntime {
     this.timeoutCode = opts.timeoutCode ?? 'E_RUNTIME_UNAVAILABLE';
   }
 
+  /** Whether this adapter takes `ref`'s syntax (a name, an ID, or its own kind of reference). */
+  accepts(ref: string): boolean {
+    return validRef(ref, this.inner.refPattern);
+  }
+
   async probe(): Promise<ProbeResult> {
     try {
       return await this.call(() => this.inner.probe(), 'probing');
@@ -59,7 +70,7 @@ export class GuardedRuntime implements ContainerRuntime {
   }
 
   async resolve(ref: string): Promise<Container> {
-    checkRef(ref);
+    checkRef(ref, this.inner.refPattern);
     const c = await this.call(() => this.inner.resolve(ref), `resolving "${ref}" in ${this.name}`);
     return this.stamp(c);
   }

@@ -54,6 +54,11 @@ export interface ProbeResult {
 export interface ContainerRuntime {
   /** The adapter's name, as given with `--runtime`. */
   readonly name: string;
+  /**
+   * References the adapter takes besides names and IDs (cri's NAMESPACE/POD/CONTAINER), which the
+   * engine otherwise refuses before they reach an API path. Optional.
+   */
+  readonly refPattern?: RegExp;
   /** Is the runtime reachable from here? Never throws: an unreachable runtime is a result. */
   probe(): Promise<ProbeResult>;
   /** Every container the runtime knows of, running or not. */

@@ -6,10 +6,10 @@
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { inject, injectable } from 'tsyringe';
-import { ScopeError } from '../../base/errors';
 import { PACKAGE_ROOT } from '../../base/paths';
 import { socketProblem, type ProbeResult } from '../../core/runtime';
 import { Env } from '../../core/tokens';
+import { daemonError, loadProtos, unary, type Service } from '../grpc';
 import { daemonTimeoutMs } from '../options';
 
 export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
@@ -31,9 +31,6 @@ export interface ContainerdProcess {
   status: TaskStatus;
 }
 
-type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res: any) => void) => void;
-type Service = Record<string, Unary> & grpc.Client;
 
 @injectable()
 export class ContainerdClient {
@@ -105,22 +102,15 @@ export class ContainerdClient {
     const s = this.connect()[service];
     const meta = new this.grpcModule!.Metadata();
     if (namespace) meta.set('containerd-namespace', namespace);
-    return new Promise<T>((resolve, reject) => {
-      s[method].call(s, req, meta, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
-        if (err) reject(this.explain(err, `${service}.${method}`));
-        else resolve(res as T);
-      });
+    return unary<T>(s, method, req, meta, this.deadlineMs).catch((err: grpc.ServiceError) => {
+      throw daemonError(this.grpcModule!.status, err, 'containerd', `unix://${this.socketPath}`, `${service}.${method}`);
     });
   }
 
   /** Loads grpc-js and the protos on first use; building the clients connects lazily. */
   private connect() {
     if (this.services) return this.services;
-    const grpcJs = require('@grpc/grpc-js') as typeof grpc;
-    const loader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
-    const defs = loader.loadSync(['containers.proto', 'tasks.proto', 'namespaces.proto', 'version.proto'],
-      { includeDirs: [PROTO_DIR], keepCase: false, longs: Number, enums: String, defaults: true });
-    const pkg = grpcJs.loadPackageDefinition(defs) as any;
+    const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR, ['containers.proto', 'tasks.proto', 'namespaces.proto', 'version.proto']);
     const target = `unix://${this.socketPath}`;
     const creds = grpcJs.credentials.createInsecure();
     const make = (ctor: new (t: string, c: grpc.ChannelCredentials) => Service) => new ctor(target, creds);
@@ -134,20 +124,5 @@ export class ContainerdClient {
     return this.services;
   }
 
-  private explain(err: grpc.ServiceError, doing: string): ScopeError {
-    const { status } = this.grpcModule!;
-    const said = `containerd ${doing}: ${err.details || err.message}`;
-    switch (err.code) {
-      case status.NOT_FOUND: return new ScopeError('E_NOT_FOUND', said, { cause: err });
-      case status.UNAVAILABLE:
-      case status.DEADLINE_EXCEEDED:
-        return new ScopeError('E_RUNTIME_UNAVAILABLE',
-          `containerd at unix://${this.socketPath} is not answering: ${err.details}`, { cause: err });
-      case status.PERMISSION_DENIED:
-      case status.UNAUTHENTICATED:
-        return new ScopeError('E_PERMISSION', said, { cause: err });
-      default: return new ScopeError('E_RUNTIME_ERROR', said, { cause: err });
-    }
-  }
 }
 

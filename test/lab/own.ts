@@ -103,3 +103,40 @@ export function containerdOwn(nerdctl: boolean): Own {
     },
   };
 }
+
+/**
+ * CRI pods on the lab's containerd, through ctr in the k8s.io namespace (crictl is not packaged
+ * here): a container's Kubernetes name from kubelet's labels, its sandbox left out by containerd's
+ * own kind label, its PID from ctr's task list. References as the cri adapter takes them:
+ * NAMESPACE/POD/CONTAINER, NAMESPACE/POD, POD (in default), an ID or a prefix of one.
+ */
+export function criOwn(): Own {
+  const ctr = (...args: string[]) => sh('ctr', ['-n', 'k8s.io', ...args]);
+  const all = (): (OwnContainer & { pod: string })[] => {
+    const tasks = lines(ctr('task', 'ls')).slice(1).map((l) => l.split(/\s+/));
+    const pids = new Map(tasks.filter(([, , status]) => status === 'RUNNING').map(([id, pid]) => [id, Number(pid)]));
+    return lines(ctr('containers', 'ls', '-q')).flatMap((id) => {
+      const labels = JSON.parse(ctr('containers', 'info', id)).Labels ?? {};
+      if (labels['io.cri-containerd.kind'] !== 'container') return [];
+      const pod = `${labels['io.kubernetes.pod.namespace']}/${labels['io.kubernetes.pod.name']}`;
+      return [{ id, name: `${pod}/${labels['io.kubernetes.container.name']}`, pid: pids.get(id) ?? 0, pod }];
+    });
+  };
+  const said = 'ctr -n k8s.io containers ls, containers info (kubelet\'s labels), task ls';
+  const strip = (cs: (OwnContainer & { pod: string })[]) => cs.map(({ id, name, pid }) => ({ id, name, pid }));
+  return {
+    version: () => ({
+      said: 'ctr version',
+      version: /Server:\s*\n\s*Version:\s*(\S+)/.exec(sh('ctr', ['version']))![1],
+    }),
+    containers: () => ({ said, containers: strip(all()) }),
+    resolve(ref) {
+      const parts = ref.split('/');
+      const pod = parts.length === 1 ? `default/${ref}` : parts.length === 2 ? ref : undefined;
+      const byPod = pod ? all().filter((c) => c.pod === pod) : [];
+      const exact = (c: OwnContainer) => c.name === ref || c.id === ref;
+      return byPod.length ? named(strip(byPod), ref, said, () => true, false)
+        : named(strip(all()), ref, said, exact, /^[0-9a-f]+$/.test(ref));
+    },
+  };
+}

@@ -2,7 +2,7 @@
  * Records what the lab's real runtimes answer to the calls the adapters make, into
  * fixtures/<runtime>/<scenario>.json, for the unit tests' replays (test/support/recorded.ts says
  * what a file holds). Run with the lab up:
- *   npm run build && node dist/test/lab/record-fixtures.js [docker|podman|lxd|lxc-classic|containerd ...]
+ *   npm run build && node dist/test/lab/record-fixtures.js [docker|podman|lxd|lxc-classic|containerd|cri ...]
  * HTTP APIs are recorded through a proxy in front of the real socket, so the paths are exactly those
  * the client libraries send; containerd's gRPC answers through a recording client; classic LXC's
  * tools through stand-ins. Beside each call, the runtime's own tool is asked the same question
@@ -19,12 +19,14 @@ import '../../adapters';
 import { ContainerdClient } from '../../adapters/containerd/client';
 import type { ContainerRuntime } from '../../core/runtime';
 import { buildBuiltin } from '../../testing/harness';
-import type { GrpcExchange } from '../support/grpc-replay';
+import * as grpc from '@grpc/grpc-js';
+import * as loader from '@grpc/proto-loader';
+import { CRI, type Daemon, type GrpcExchange } from '../support/grpc-replay';
 import { labRow } from '../support/lab';
 import { callAdapter, type OwnAnswer, type RecordedCall } from '../support/recorded';
 import { FIXTURES, type Exchange } from '../support/replay';
 import { toolStandIns } from '../support/tools';
-import { containerdOwn, dockerOwn, lxcClassicOwn, lxdOwn, sh, type Own } from './own';
+import { containerdOwn, criOwn, dockerOwn, lxcClassicOwn, lxdOwn, sh, type Own } from './own';
 
 /** A unix-socket HTTP proxy in front of `real` that keeps every exchange. */
 async function recordingProxy(real: string) {
@@ -169,8 +171,8 @@ async function recordClassicLxc(): Promise<void> {
 /** A containerd client that keeps every call with its answer. */
 class RecordingClient extends ContainerdClient {
   exchanges: GrpcExchange[] = [];
-  protected override async call<T>(service: GrpcExchange['service'], method: string, namespace: string,
-    req: object): Promise<T> {
+  protected override async call<T>(service: 'containers' | 'tasks' | 'namespaces' | 'version', method: string,
+    namespace: string, req: object): Promise<T> {
     try {
       const response = await super.call<T>(service, method, namespace, req);
       this.exchanges.push({ service, method, namespace, request: req, response });
@@ -214,6 +216,74 @@ async function recordContainerd(): Promise<void> {
   }
 }
 
+/**
+ * A gRPC server on a socket of its own in front of the daemon at `real`, speaking `daemon`'s protos,
+ * that passes every call on and keeps it with its answer: the adapter's real client talks to it
+ * unchanged, as the HTTP adapters talk to recordingProxy.
+ */
+async function grpcRecordingProxy(daemon: Daemon, real: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'record-'));
+  const socketPath = join(dir, 'daemon.sock');
+  const defs = loader.loadSync(daemon.files, { includeDirs: [daemon.protoDir], keepCase: false, longs: Number,
+    enums: String, defaults: true });
+  const pkg = grpc.loadPackageDefinition(defs) as any;
+  const server = new grpc.Server();
+  const clients: grpc.Client[] = [];
+  let exchanges: GrpcExchange[] = [];
+  for (const [key, fullName] of Object.entries(daemon.services)) {
+    const ctor = fullName.split('.').reduce((o: any, k) => o[k], pkg);
+    const upstream = new ctor(`unix://${real}`, grpc.credentials.createInsecure());
+    clients.push(upstream);
+    const handlers: grpc.UntypedServiceImplementation = {};
+    for (const method of Object.keys(ctor.service)) {
+      handlers[method] = (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => {
+        upstream[method](call.request, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: unknown) => {
+          const base = { service: key, method, namespace: '', request: call.request };
+          exchanges.push(err ? { ...base, error: { code: err.code, details: err.details } } : { ...base, response: res });
+          cb(err, res);
+        });
+      };
+    }
+    server.addService(ctor.service, handlers);
+  }
+  await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${socketPath}`,
+    grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+  return {
+    socketPath,
+    take: () => { const e = exchanges; exchanges = []; return e; },
+    close: () => {
+      for (const c of clients) c.close();
+      server.forceShutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Kubernetes pods through CRI, on the lab's containerd (the cri row of the lab file). */
+async function recordCri(): Promise<void> {
+  const row = labRow('cri (containerd, pods)');
+  const proxy = await grpcRecordingProxy(CRI, '/run/containerd/containerd.sock');
+  const built = buildBuiltin('cri', { endpoint: `unix://${proxy.socketPath}` });
+  const own = criOwn();
+  const to = { dir: 'cri', from: `containerd ${sh('containerd', ['--version']).split(' ')[2]} CRI (lab)`, take: proxy.take };
+  const resolve = (scenario: string, ref: string) =>
+    record(to, scenario, built.adapter, { adapter: 'cri', method: 'resolve', ref }, () => own.resolve(ref));
+  try {
+    await recordBasics(to, built.adapter, 'cri', own, row.running, row.stopped!);
+    const [namespace, pod] = row.running.split('/');
+    const id = (own.resolve(row.running) as { container: { id: string } }).container.id;
+    await resolve('resolve-full-id', id);
+    await resolve('resolve-prefix', id.slice(0, 8));
+    // A pod of two containers named without the container: which one is the user's to say.
+    await resolve('resolve-pod-ambiguous', `${namespace}/${pod}`);
+    await resolve('resolve-pod', row.noshell!.split('/').slice(0, 2).join('/'));
+    await resolve('resolve-pod-in-default', 'lab-cri-solo');
+  } finally {
+    await built.close();
+    proxy.close();
+  }
+}
+
 const RECORDERS: Record<string, () => Promise<void>> = {
   docker: () => recordDockerApi('docker', '/var/run/docker.sock', 'docker'),
   // The user-namespaced container: its resolve shows the ID maps podman reads from libpod.
@@ -221,6 +291,7 @@ const RECORDERS: Record<string, () => Promise<void>> = {
   lxd: recordLxd,
   'lxc-classic': recordClassicLxc,
   containerd: recordContainerd,
+  cri: recordCri,
 };
 
 async function main(): Promise<void> {

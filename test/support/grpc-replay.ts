@@ -1,36 +1,50 @@
 /**
- * containerd's answers recorded from the real daemon (fixtures/containerd/*.json), served by a
- * grpc-js server on a unix socket with the adapter's own .proto files, so unit tests run the real
- * client (encoding, metadata, status codes) without the daemon. A call that was not recorded
- * answers UNIMPLEMENTED and is remembered, so the test fails on it.
+ * A gRPC daemon's answers recorded from the real one (fixtures/containerd/*.json, fixtures/cri/*.json),
+ * served by a grpc-js server on a unix socket with the adapter's own .proto files, so unit tests run
+ * the real client (encoding, metadata, status codes) without the daemon. A call that was not
+ * recorded answers UNIMPLEMENTED and is remembered, so the test fails on it.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
 import { PACKAGE_ROOT } from '../../base/paths';
-import { FIXTURES } from './replay';
 import { tempDir } from './tmp';
 
 export interface GrpcExchange {
-  service: 'containers' | 'tasks' | 'namespaces' | 'version';
+  /** A key of the daemon's SERVICES: containerd's 'containers', 'tasks', ...; CRI's 'runtime'. */
+  service: string;
   method: string;
+  /** containerd's namespace metadata ('' for a daemon without it). */
   namespace: string;
   request: unknown;
   response?: unknown;
   error?: { code: number; details: string };
 }
 
-export function loadGrpcRecording(scenario: string): { recordedFrom: string; exchanges: GrpcExchange[] } {
-  return JSON.parse(readFileSync(join(FIXTURES, 'containerd', `${scenario}.json`), 'utf8'));
+/** A gRPC daemon as the replay plays it: its adapter's protos and the services they define. */
+export interface Daemon {
+  protoDir: string;
+  files: string[];
+  services: Record<string, string>;
 }
 
-const SERVICES = {
-  containers: 'containerd.services.containers.v1.Containers',
-  tasks: 'containerd.services.tasks.v1.Tasks',
-  namespaces: 'containerd.services.namespaces.v1.Namespaces',
-  version: 'containerd.services.version.v1.Version',
-} as const;
+export const CONTAINERD: Daemon = {
+  protoDir: join(PACKAGE_ROOT, 'adapters', 'containerd', 'proto'),
+  files: ['containers.proto', 'tasks.proto', 'namespaces.proto', 'version.proto'],
+  services: {
+    containers: 'containerd.services.containers.v1.Containers',
+    tasks: 'containerd.services.tasks.v1.Tasks',
+    namespaces: 'containerd.services.namespaces.v1.Namespaces',
+    version: 'containerd.services.version.v1.Version',
+  },
+};
+
+export const CRI: Daemon = {
+  protoDir: join(PACKAGE_ROOT, 'adapters', 'cri', 'proto'),
+  files: ['api.proto'],
+  services: { runtime: 'runtime.v1.RuntimeService' },
+};
 
 /** Requests as the client sent them and as the server decodes them (with defaults) compare equal. */
 function sameRequest(recorded: unknown, incoming: unknown): boolean {
@@ -46,14 +60,13 @@ export class GrpcReplayServer {
   private server = new grpc.Server();
   private dir = '';
 
-  constructor(private readonly exchanges: GrpcExchange[]) {}
+  constructor(private readonly exchanges: GrpcExchange[], private readonly daemon: Daemon = CONTAINERD) {}
 
   async start(): Promise<this> {
-    const defs = loader.loadSync(['containers.proto', 'tasks.proto', 'namespaces.proto', 'version.proto'],
-      { includeDirs: [join(PACKAGE_ROOT, 'adapters', 'containerd', 'proto')], keepCase: false, longs: Number,
-        enums: String, defaults: true });
+    const defs = loader.loadSync(this.daemon.files,
+      { includeDirs: [this.daemon.protoDir], keepCase: false, longs: Number, enums: String, defaults: true });
     const pkg = grpc.loadPackageDefinition(defs) as any;
-    for (const [key, fullName] of Object.entries(SERVICES)) {
+    for (const [key, fullName] of Object.entries(this.daemon.services)) {
       const svc = fullName.split('.').reduce((o: any, k) => o[k], pkg).service as grpc.ServiceDefinition;
       const handlers: grpc.UntypedServiceImplementation = {};
       for (const method of Object.keys(svc)) {
@@ -72,7 +85,7 @@ export class GrpcReplayServer {
       this.server.addService(svc, handlers);
     }
     this.dir = tempDir('grpc-replay-');
-    this.socketPath = join(this.dir, 'containerd.sock');
+    this.socketPath = join(this.dir, 'daemon.sock');
     await new Promise<void>((resolve, reject) => this.server.bindAsync(`unix://${this.socketPath}`,
       grpc.ServerCredentials.createInsecure(),
       (err) => (err ? reject(err) : resolve())));

@@ -13,7 +13,7 @@ import type { Container, ContainerRuntime, ProbeResult } from '../../core/runtim
 import { FIXTURES } from './replay';
 
 /** Directories of fixtures/ that are adapter recordings, each replayed by its runtime's unit test. */
-export const REPLAYED = ['containerd', 'docker', 'lxc-classic', 'lxd', 'podman'];
+export const REPLAYED = ['containerd', 'cri', 'docker', 'lxc-classic', 'lxd', 'podman'];
 
 /** Directories of fixtures/ that are something else, and the tests that use them. */
 export const NOT_RECORDINGS: Record<string, string> = {

@@ -1,0 +1,48 @@
+/**
+ * Where the CRI runtime listens. Node agents' most common trouble is this path, which k3s, microk8s
+ * and k0s move: so, as crictl does, CONTAINER_RUNTIME_ENDPOINT or the adapter's "endpoint" option
+ * when given, else the first of the usual sockets that answers CRI's Version.
+ */
+import { join } from 'node:path';
+import { ScopeError } from '../../base/errors';
+
+/** The usual sockets, in the order they are tried: plain containerd first, as kubeadm's nodes have it. */
+export const USUAL_SOCKETS: readonly { path: string; who: string }[] = [
+  { path: '/run/containerd/containerd.sock', who: 'containerd' },
+  { path: '/run/k3s/containerd/containerd.sock', who: 'k3s' },
+  { path: '/var/snap/microk8s/common/run/containerd.sock', who: 'microk8s' },
+  { path: '/run/k0s/containerd.sock', who: 'k0s' },
+  { path: '/run/crio/crio.sock', who: 'CRI-O' },
+  { path: '/run/cri-dockerd.sock', who: 'cri-dockerd' },
+];
+
+export interface Choice {
+  /** A unix socket path. */
+  socketPath: string;
+  /** Why this one, for `scope-engine runtimes`. */
+  why: string;
+}
+
+/** A socket path from `unix:///path` or `/path`; the CRI runtime must be on this machine. */
+export function socketOf(url: string, from: string): string {
+  const path = url.startsWith('unix://') ? url.slice('unix://'.length) : url;
+  if (!path.startsWith('/')) {
+    throw new ScopeError('E_PLUGIN_CONFIG', `${from} is ${JSON.stringify(url)}: give unix:///path/to.sock of a CRI runtime on this machine`);
+  }
+  return path;
+}
+
+/** The endpoint a user named, if any: the "endpoint" option wins over CONTAINER_RUNTIME_ENDPOINT, as a flag over the environment. */
+export function namedEndpoint(option: unknown, variable: string | undefined): Choice | undefined {
+  if (option !== undefined) {
+    if (typeof option !== 'string') throw new ScopeError('E_PLUGIN_CONFIG', `option "endpoint" is ${JSON.stringify(option)}: give unix:///path`);
+    return { socketPath: socketOf(option, 'option "endpoint"'), why: 'the adapter\'s "endpoint" option' };
+  }
+  if (variable) return { socketPath: socketOf(variable, 'CONTAINER_RUNTIME_ENDPOINT'), why: 'CONTAINER_RUNTIME_ENDPOINT' };
+  return undefined;
+}
+
+/** The usual sockets as seen from `hostRoot`. */
+export function usualSockets(hostRoot: string): { socketPath: string; who: string }[] {
+  return USUAL_SOCKETS.map((s) => ({ socketPath: join(hostRoot, s.path), who: s.who }));
+}

@@ -1,0 +1,10 @@
+import { register } from '../../core/registry';
+import { CriRuntime } from './cri';
+
+register({
+  kind: 'runtime',
+  id: 'cri',
+  description: 'Kubernetes pods through the Container Runtime Interface (CONTAINER_RUNTIME_ENDPOINT, or the first usual socket that answers)',
+  make: CriRuntime,
+  options: [{ name: 'endpoint', help: 'the CRI socket, unix:///path (default: $CONTAINER_RUNTIME_ENDPOINT, else the usual sockets)' }],
+});
