@@ -170,17 +170,22 @@ function workloads(found: CriContainer[]): CriContainer[] {
     c.labels?.['io.kubernetes.docker.type'] !== 'podsandbox');
 }
 
-/** Of each container kubelet restarted, the running instance, else the newest: the one the pod has now. */
+/**
+ * Of each container kubelet restarted (a new attempt, or the whole pod in a new sandbox), the running
+ * instance, else the newest: the one the pod has now. Old instances stay listed until kubelet removes them.
+ */
 function current(found: CriContainer[]): CriContainer[] {
   const byName = new Map<string, CriContainer>();
   for (const c of found) {
-    const key = `${c.podSandboxId}/${nameOf(c)}`;
-    const had = byName.get(key);
-    const better = !had || (c.state === 'CONTAINER_RUNNING') !== (had.state === 'CONTAINER_RUNNING')
-      ? !had || c.state === 'CONTAINER_RUNNING' : c.createdAt > had.createdAt;
-    if (better) byName.set(key, c);
+    const had = byName.get(labelsName(c));
+    if (!had || newer(c, had)) byName.set(labelsName(c), c);
   }
   return [...byName.values()];
+}
+
+function newer(c: CriContainer, than: CriContainer): boolean {
+  const [running, wasRunning] = [c.state === 'CONTAINER_RUNNING', than.state === 'CONTAINER_RUNNING'];
+  return running !== wasRunning ? running : c.createdAt > than.createdAt;
 }
 
 function nameOf(c: CriContainer): string {
