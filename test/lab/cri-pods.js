@@ -10,6 +10,9 @@
  *   node test/lab/cri-pods.js --check    print the lab's containers as CRI reports them; fail if one is wrong
  *   node test/lab/cri-pods.js --remove   remove every pod of the lab
  *
+ * Required as a module (test/integration/cri-own.test.ts), it makes pods of a caller's own on a runtime
+ * of its own: connect(endpoint), makePod(rt, pod), removeSandbox(rt, id), statusOf(rt, id).
+ *
  * Plain CommonJS, so that the lab needs no TypeScript build, only `npm ci` (@grpc/grpc-js,
  * @grpc/proto-loader). It speaks with the runtime through the adapter's proto (adapters/cri/proto).
  */
@@ -44,7 +47,9 @@ const MiB = 1024 * 1024;
 
 /**
  * The pods. Each container: `exits` runs to its end (and must exit 0); the others run `SLEEP`.
- * `memory` is a limit in bytes, `user` runs it as that uid and gid.
+ * `memory` is a limit in bytes, `user` runs it as that uid and gid. A pod may also have `logRoot`,
+ * where its logs go instead of LOG_DIR, and `unmarked`: only kubelet's labels and annotations, none
+ * of the lab's marks (a pod as any cluster has it; the lab's ensure and --remove never see it).
  */
 const PODS = [
   { namespace: 'scope-lab', name: 'lab-cri', containers: [
@@ -88,20 +93,21 @@ const NAMESPACES = { network: 'NODE', pid: 'POD', ipc: 'POD' };
 /** What kubelet sends for the pod: its labels are the pod's own plus kubelet's three. */
 function sandboxConfig(pod) {
   const uid = podUid(pod);
+  const mark = pod.unmarked ? {} : { [LAB_KEY]: '1' };
   const qos = pod.containers.some((c) => c.memory) ? 'burstable' : 'besteffort';
   const config = {
     metadata: { name: pod.name, uid, namespace: pod.namespace, attempt: 0 },
     hostname: '',
-    log_directory: path.join(LOG_DIR, `${pod.namespace}_${pod.name}_${uid}`),
+    log_directory: path.join(pod.logRoot ?? LOG_DIR, `${pod.namespace}_${pod.name}_${uid}`),
     labels: {
       'io.kubernetes.pod.name': pod.name, 'io.kubernetes.pod.namespace': pod.namespace,
-      'io.kubernetes.pod.uid': uid, app: pod.name, [LAB_KEY]: '1',
+      'io.kubernetes.pod.uid': uid, app: pod.name, ...mark,
     },
     annotations: { 'kubernetes.io/config.source': 'api' },
     // kubelet's cgroup layout with the cgroupfs driver: /kubepods/QOS/podUID.
     linux: { cgroup_parent: `/kubepods/${qos}/pod${uid}`, security_context: { namespace_options: NAMESPACES } },
   };
-  config.annotations[HASH_KEY] = hash(config).slice(0, 16);
+  if (!pod.unmarked) config.annotations[HASH_KEY] = hash(config).slice(0, 16);
   // When kubelet first saw the pod: left out of the hash, or every run would make the pods again.
   config.annotations['kubernetes.io/config.seen'] = new Date().toISOString();
   return config;
@@ -117,6 +123,7 @@ function containerConfig(pod, c, sandbox) {
   // kubelet's Burstable class does. containerd keeps the score at or above its own here.
   const oom = c.memory ? Math.max(2, 1000 - Math.floor((1000 * c.memory) / os.totalmem())) : 1000;
   const user = c.user === undefined ? {} : { run_as_user: { value: c.user }, run_as_group: { value: c.user } };
+  const marks = pod.unmarked ? {} : { [LAB_KEY]: '1', [NAME_KEY]: refOf(pod, c) };
   const config = {
     metadata: { name: c.name, attempt: 0 },
     image: { image: c.image },
@@ -124,7 +131,7 @@ function containerConfig(pod, c, sandbox) {
     labels: {
       'io.kubernetes.container.name': c.name, 'io.kubernetes.pod.name': pod.name,
       'io.kubernetes.pod.namespace': pod.namespace, 'io.kubernetes.pod.uid': uid,
-      [LAB_KEY]: '1', [NAME_KEY]: refOf(pod, c),
+      ...marks,
     },
     annotations: {
       'io.kubernetes.container.restartCount': '0',
@@ -143,14 +150,14 @@ function containerConfig(pod, c, sandbox) {
 }
 
 /** The RuntimeService, each call a promise with a deadline, failing with the call's name and status. */
-function connect() {
+function connect(endpoint = ENDPOINT) {
   const defs = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, enums: String, defaults: true });
   const Service = grpc.loadPackageDefinition(defs).runtime.v1.RuntimeService;
-  const client = new Service(ENDPOINT, grpc.credentials.createInsecure());
+  const client = new Service(endpoint, grpc.credentials.createInsecure());
   const call = (method, req, ms = CALL_MS) => new Promise((resolve, reject) => {
     client[method](req, { deadline: Date.now() + ms }, (err, res) => {
       if (!err) resolve(res);
-      else reject(new Error(`${method} on ${ENDPOINT}: ${err.details || err.message} (gRPC ${grpc.status[err.code]})`));
+      else reject(new Error(`${method} on ${endpoint}: ${err.details || err.message} (gRPC ${grpc.status[err.code]})`));
     });
   });
   return { call, close: () => client.close() };
@@ -340,7 +347,11 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  say(`error: ${err.message}`);
-  process.exitCode = 1;
-});
+module.exports = { connect, waitReady, makePod, removeSandbox, statusOf, sandboxConfig, containerConfig };
+
+if (require.main === module) {
+  main().catch((err) => {
+    say(`error: ${err.message}`);
+    process.exitCode = 1;
+  });
+}
