@@ -43,9 +43,12 @@ Examples:
       if (g.json) return printJson({ containers, unavailable });
       // USER only when root sees other users' rootless containers: whose runtime each belongs to.
       const users = containers.some((c) => c.user);
-      printTable(['RUNTIME', 'CONTAINER ID', 'NAME', 'STATE', 'PID', ...(users ? ['USER'] : [])],
+      // POD UID only when some container is a Kubernetes pod's: NAME already says NAMESPACE/POD/CONTAINER.
+      const pods = containers.some((c) => c.pod);
+      printTable(['RUNTIME', 'CONTAINER ID', 'NAME', 'STATE', 'PID', ...(users ? ['USER'] : []), ...(pods ? ['POD UID'] : [])],
         containers.map((c) => [
           c.runtime, shortId(c.id), c.name, c.state, String(c.pid), ...(users ? [c.user ?? '-'] : []),
+          ...(pods ? [c.pod?.uid || '-'] : []),
         ]));
       for (const u of unavailable) process.stderr.write(`scope-engine: ${u.runtime} skipped: ${u.reason}\n`);
     }));

@@ -31,6 +31,8 @@ export interface Container {
   spec?: string;
   /** The user whose rootless runtime runs it, when root finds it in that user's service. */
   user?: string;
+  /** The Kubernetes pod it belongs to, when kubelet made it (cri). */
+  pod?: { namespace: string; name: string; uid: string };
 }
 
 /** One line of a uid_map or gid_map: IDs inside..inside+count-1 are outside..outside+count-1 on the host. */

@@ -124,9 +124,11 @@ export class CriRuntime implements ContainerRuntime {
 
   private toContainer(c: CriContainer, st: CriStatus | undefined): Container {
     const state = STATES[st?.status?.state ?? c.state] ?? 'unknown';
+    const [namespace, name, uid] = [c.labels?.[POD_NAMESPACE], c.labels?.[POD_NAME], c.labels?.[POD_UID]];
     return {
       runtime: this.name, id: c.id, name: labelsName(c), state, pid: st ? pidOf(st) : 0,
       labels: c.labels ?? {}, image: st?.status?.image?.image || c.image?.image || c.imageRef || '',
+      ...(namespace && name ? { pod: { namespace, name, uid: uid ?? '' } } : {}),
     };
   }
 
