@@ -9,16 +9,21 @@ export type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions,
   cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 export type Service = Record<string, Unary> & grpc.Client;
 
-/** grpc-js and the package tree of `files` under `dir`; loading costs tens of milliseconds, so only when a call needs it. */
+/**
+ * grpc-js and the package tree of `files` under `dir`; loading costs tens of milliseconds, so only when a call
+ * needs it.
+ */
 export function loadProtos(dir: string, files: string[]): { grpc: typeof grpc; pkg: any } {
   const grpcJs = require('@grpc/grpc-js') as typeof grpc;
   const loader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
-  const defs = loader.loadSync(files, { includeDirs: [dir], keepCase: false, longs: Number, enums: String, defaults: true });
+  const defs = loader.loadSync(files,
+    { includeDirs: [dir], keepCase: false, longs: Number, enums: String, defaults: true });
   return { grpc: grpcJs, pkg: grpcJs.loadPackageDefinition(defs) };
 }
 
 /** `method` of `service`, bounded by `deadlineMs`; rejects with the daemon's status as grpc-js reports it. */
-export function unary<T>(service: Service, method: string, req: object, meta: grpc.Metadata, deadlineMs: number): Promise<T> {
+export function unary<T>(service: Service, method: string, req: object, meta: grpc.Metadata,
+  deadlineMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     service[method].call(service, req, meta, { deadline: Date.now() + deadlineMs }, (err, res) => {
       if (err) reject(err);
@@ -38,7 +43,8 @@ export function daemonError(status: typeof grpc.status, err: grpc.ServiceError, 
     case status.NOT_FOUND: return new ScopeError('E_NOT_FOUND', said, { cause: err });
     case status.UNAVAILABLE:
     case status.DEADLINE_EXCEEDED:
-      return new ScopeError('E_RUNTIME_UNAVAILABLE', `${daemon} at ${endpoint} is not answering: ${err.details}`, { cause: err });
+      return new ScopeError('E_RUNTIME_UNAVAILABLE', `${daemon} at ${endpoint} is not answering: ${err.details}`,
+        { cause: err });
     case status.PERMISSION_DENIED:
     case status.UNAUTHENTICATED:
       return new ScopeError('E_PERMISSION', said, { cause: err });

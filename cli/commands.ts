@@ -45,7 +45,8 @@ Examples:
       const users = containers.some((c) => c.user);
       // POD UID only when some container is a Kubernetes pod's: NAME already says NAMESPACE/POD/CONTAINER.
       const pods = containers.some((c) => c.pod);
-      printTable(['RUNTIME', 'CONTAINER ID', 'NAME', 'STATE', 'PID', ...(users ? ['USER'] : []), ...(pods ? ['POD UID'] : [])],
+      printTable(['RUNTIME', 'CONTAINER ID', 'NAME', 'STATE', 'PID', ...(users ? ['USER'] : []),
+        ...(pods ? ['POD UID'] : [])],
         containers.map((c) => [
           c.runtime, shortId(c.id), c.name, c.state, String(c.pid), ...(users ? [c.user ?? '-'] : []),
           ...(pods ? [c.pod?.uid || '-'] : []),

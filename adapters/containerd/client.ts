@@ -103,14 +103,16 @@ export class ContainerdClient {
     const meta = new this.grpcModule!.Metadata();
     if (namespace) meta.set('containerd-namespace', namespace);
     return unary<T>(s, method, req, meta, this.deadlineMs).catch((err: grpc.ServiceError) => {
-      throw daemonError(this.grpcModule!.status, err, 'containerd', `unix://${this.socketPath}`, `${service}.${method}`);
+      throw daemonError(this.grpcModule!.status, err, 'containerd', `unix://${this.socketPath}`,
+        `${service}.${method}`);
     });
   }
 
   /** Loads grpc-js and the protos on first use; building the clients connects lazily. */
   private connect() {
     if (this.services) return this.services;
-    const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR, ['containers.proto', 'tasks.proto', 'namespaces.proto', 'version.proto']);
+    const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR,
+      ['containers.proto', 'tasks.proto', 'namespaces.proto', 'version.proto']);
     const target = `unix://${this.socketPath}`;
     const creds = grpcJs.credentials.createInsecure();
     const make = (ctor: new (t: string, c: grpc.ChannelCredentials) => Service) => new ctor(target, creds);

@@ -24,7 +24,8 @@ export interface CriContainer {
 }
 
 export interface CriStatus {
-  status: { id: string; state: CriState; image: { image: string } | null; imageRef: string; labels: Record<string, string> } | null;
+  status: { id: string; state: CriState; image: { image: string } | null; imageRef: string;
+    labels: Record<string, string> } | null;
   /** With verbose: runtime-specific JSON strings; containerd and CRI-O put {"pid": N, ...} under "info". */
   info: Record<string, string>;
 }
@@ -47,7 +48,8 @@ export class CriClient {
 
   /** Containers (never pod sandboxes) whose labels include every one of `labels`. */
   async listContainers(labels: Record<string, string> = {}): Promise<CriContainer[]> {
-    return (await this.call<{ containers: CriContainer[] }>('ListContainers', { filter: { labelSelector: labels } })).containers;
+    return (await this.call<{ containers: CriContainer[] }>('ListContainers',
+      { filter: { labelSelector: labels } })).containers;
   }
 
   containerStatus(id: string): Promise<CriStatus> {
@@ -61,7 +63,8 @@ export class CriClient {
 
   private call<T>(method: string, req: object): Promise<T> {
     const service = this.connect();
-    return unary<T>(service, method, req, new this.grpcModule!.Metadata(), this.deadlineMs).catch((err: grpc.ServiceError) => {
+    return unary<T>(service, method, req, new this.grpcModule!.Metadata(),
+      this.deadlineMs).catch((err: grpc.ServiceError) => {
       throw daemonError(this.grpcModule!.status, err, 'the CRI runtime', `unix://${this.socketPath}`, method);
     });
   }
@@ -70,7 +73,8 @@ export class CriClient {
     if (this.service) return this.service;
     const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR, ['api.proto']);
     this.grpcModule = grpcJs;
-    this.service = new pkg.runtime.v1.RuntimeService(`unix://${this.socketPath}`, grpcJs.credentials.createInsecure()) as Service;
+    this.service = new pkg.runtime.v1.RuntimeService(`unix://${this.socketPath}`,
+      grpcJs.credentials.createInsecure()) as Service;
     return this.service;
   }
 }

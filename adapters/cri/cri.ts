@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { ScopeError } from '../../base/errors';
-import { requireRunning, shortId, type Container, type ContainerRuntime, type ContainerState, type ProbeResult } from '../../core/runtime';
+import {
+  requireRunning, shortId, type Container, type ContainerRuntime, type ContainerState, type ProbeResult
+} from '../../core/runtime';
 import { Env, HostRoot, Options } from '../../core/tokens';
 import { daemonTimeoutMs } from '../options';
 import { CriClient, type CriContainer, type CriState, type CriStatus } from './client';
@@ -42,7 +44,8 @@ export class CriRuntime implements ContainerRuntime {
   private readonly timeoutMs: number;
   private connection?: Promise<Connected>;
 
-  constructor(@inject(Options) options: Options, @inject(Env) env: Env, @inject(HostRoot) private readonly hostRoot: HostRoot) {
+  constructor(@inject(Options) options: Options, @inject(Env) env: Env,
+    @inject(HostRoot) private readonly hostRoot: HostRoot) {
     this.timeoutMs = daemonTimeoutMs(options, env);
     try {
       this.named = namedEndpoint(options.endpoint, env.CONTAINER_RUNTIME_ENDPOINT);
@@ -64,7 +67,8 @@ export class CriRuntime implements ContainerRuntime {
   async list(): Promise<Container[]> {
     const { client } = await this.connect();
     const found = workloads(await client.listContainers());
-    return Promise.all(found.map(async (c) => this.toContainer(c, await client.containerStatus(c.id).catch(() => undefined))));
+    return Promise.all(found.map(async (c) =>
+      this.toContainer(c, await client.containerStatus(c.id).catch(() => undefined))));
   }
 
   async resolve(ref: string): Promise<Container> {
@@ -74,7 +78,8 @@ export class CriRuntime implements ContainerRuntime {
     requireRunning(container);
     // A PID from the runtime names a process of the host's PID namespace; one we cannot see is no target.
     if (!existsSync(join(this.hostRoot, 'proc', String(container.pid)))) {
-      throw new ScopeError('E_NOT_RUNNING', `the CRI runtime reports PID ${container.pid} for ${container.name}, and no such process ` +
+      throw new ScopeError('E_NOT_RUNNING',
+        `the CRI runtime reports PID ${container.pid} for ${container.name}, and no such process ` +
         'runs here (is scope-engine in the host\'s PID namespace?)', { details: { container } });
     }
     return container;
@@ -99,11 +104,14 @@ export class CriRuntime implements ContainerRuntime {
     const byId = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : [];
     const byPod = current(all.filter((c) => c.labels[POD_NAMESPACE] === 'default' && c.labels[POD_NAME] === ref));
     if (byId.length && byPod.length) {
-      throw new ScopeError('E_AMBIGUOUS', `"${ref}" is both a prefix of container ID ${shortId(byId[0].id)} and pod default/${ref}; ` +
-        `give more of the ID or default/${ref}/CONTAINER`, { details: { candidates: [...byId, ...byPod].map((c) => c.id) } });
+      throw new ScopeError('E_AMBIGUOUS',
+        `"${ref}" is both a prefix of container ID ${shortId(byId[0].id)} and pod default/${ref}; ` +
+        `give more of the ID or default/${ref}/CONTAINER`,
+        { details: { candidates: [...byId, ...byPod].map((c) => c.id) } });
     }
     if (byId.length > 1) {
-      throw new ScopeError('E_AMBIGUOUS', `"${ref}" is a prefix of ${byId.length} container IDs (${byId.map((c) => shortId(c.id)).join(', ')}); ` +
+      throw new ScopeError('E_AMBIGUOUS',
+        `"${ref}" is a prefix of ${byId.length} container IDs (${byId.map((c) => shortId(c.id)).join(', ')}); ` +
         'give more of it', { details: { candidates: byId.map((c) => c.id) } });
     }
     return this.one(ref, byId.length ? byId : byPod, `pod default/${ref}`);
@@ -155,7 +163,8 @@ export class CriRuntime implements ContainerRuntime {
     for (const s of usualSockets(this.hostRoot)) {
       if (!existsSync(s.socketPath)) continue;
       try {
-        return await this.dial({ socketPath: s.socketPath, why: `${s.who}'s usual socket, the first that answered CRI` });
+        return await this.dial({ socketPath: s.socketPath,
+          why: `${s.who}'s usual socket, the first that answered CRI` });
       } catch (err) {
         tried.push(`${s.socketPath}: ${(err as Error).message}`);
       }

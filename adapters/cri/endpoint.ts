@@ -27,18 +27,24 @@ export interface Choice {
 export function socketOf(url: string, from: string): string {
   const path = url.startsWith('unix://') ? url.slice('unix://'.length) : url;
   if (!path.startsWith('/')) {
-    throw new ScopeError('E_PLUGIN_CONFIG', `${from} is ${JSON.stringify(url)}: give unix:///path/to.sock of a CRI runtime on this machine`);
+    throw new ScopeError('E_PLUGIN_CONFIG',
+      `${from} is ${JSON.stringify(url)}: give unix:///path/to.sock of a CRI runtime on this machine`);
   }
   return path;
 }
 
-/** The endpoint a user named, if any: the "endpoint" option wins over CONTAINER_RUNTIME_ENDPOINT, as a flag over the environment. */
+/**
+ * The endpoint a user named, if any: the "endpoint" option wins over CONTAINER_RUNTIME_ENDPOINT, as a flag over
+ * the environment.
+ */
 export function namedEndpoint(option: unknown, variable: string | undefined): Choice | undefined {
   if (option !== undefined) {
-    if (typeof option !== 'string') throw new ScopeError('E_PLUGIN_CONFIG', `option "endpoint" is ${JSON.stringify(option)}: give unix:///path`);
+    if (typeof option !== 'string') throw new ScopeError('E_PLUGIN_CONFIG',
+      `option "endpoint" is ${JSON.stringify(option)}: give unix:///path`);
     return { socketPath: socketOf(option, 'option "endpoint"'), why: 'the adapter\'s "endpoint" option' };
   }
-  if (variable) return { socketPath: socketOf(variable, 'CONTAINER_RUNTIME_ENDPOINT'), why: 'CONTAINER_RUNTIME_ENDPOINT' };
+  if (variable) return { socketPath: socketOf(variable, 'CONTAINER_RUNTIME_ENDPOINT'),
+    why: 'CONTAINER_RUNTIME_ENDPOINT' };
   return undefined;
 }
 

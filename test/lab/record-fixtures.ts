@@ -237,9 +237,11 @@ async function grpcRecordingProxy(daemon: Daemon, real: string) {
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const method of Object.keys(ctor.service)) {
       handlers[method] = (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => {
-        upstream[method](call.request, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: unknown) => {
+        upstream[method](call.request, { deadline: Date.now() + 10_000 },
+          (err: grpc.ServiceError | null, res: unknown) => {
           const base = { service: key, method, namespace: '', request: call.request };
-          exchanges.push(err ? { ...base, error: { code: err.code, details: err.details } } : { ...base, response: res });
+          exchanges.push(err ? { ...base, error: { code: err.code, details: err.details } }
+            : { ...base, response: res });
           cb(err, res);
         });
       };
@@ -265,7 +267,8 @@ async function recordCri(): Promise<void> {
   const proxy = await grpcRecordingProxy(CRI, '/run/containerd/containerd.sock');
   const built = buildBuiltin('cri', { endpoint: `unix://${proxy.socketPath}` });
   const own = criOwn();
-  const to = { dir: 'cri', from: `containerd ${sh('containerd', ['--version']).split(' ')[2]} CRI (lab)`, take: proxy.take };
+  const to = { dir: 'cri', from: `containerd ${sh('containerd', ['--version']).split(' ')[2]} CRI (lab)`,
+    take: proxy.take };
   const resolve = (scenario: string, ref: string) =>
     record(to, scenario, built.adapter, { adapter: 'cri', method: 'resolve', ref }, () => own.resolve(ref));
   try {

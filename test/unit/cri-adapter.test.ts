@@ -92,7 +92,8 @@ describe('cri adapter: where it finds the runtime', () => {
     const built = buildBuiltin('cri', {}, { env: { CONTAINER_RUNTIME_ENDPOINT: `unix://${server.socketPath}` } });
     try {
       const p = await built.adapter.probe();
-      expect(p).to.deep.include({ available: true, endpoint: `unix://${server.socketPath} (CONTAINER_RUNTIME_ENDPOINT)` });
+      expect(p).to.deep.include({ available: true,
+        endpoint: `unix://${server.socketPath} (CONTAINER_RUNTIME_ENDPOINT)` });
     } finally {
       await built.close();
       await server.stop();
@@ -132,6 +133,7 @@ describe('cri adapter: where it finds the runtime', () => {
     expect(() => buildBuiltin('cri', { endpoint: 'tcp://10.0.0.1:1234' })).to.throw(/option "endpoint"/);
     const built = buildBuiltin('cri', {}, { env: { CONTAINER_RUNTIME_ENDPOINT: 'npipe:////./pipe/x' } });
     const p = await built.adapter.probe();
-    expect([p.available, p.reason]).to.satisfy(([ok, why]: [boolean, string]) => !ok && why.includes('CONTAINER_RUNTIME_ENDPOINT'));
+    expect([p.available, p.reason]).to.satisfy(([ok, why]: [boolean, string]) =>
+      !ok && why.includes('CONTAINER_RUNTIME_ENDPOINT'));
   });
 });
