@@ -1,5 +1,6 @@
 /** The engine's read-only commands: runtimes, ps, resolve. */
 import type { Command } from 'commander';
+import { forTerminal } from '../base/text';
 import { ALL, AUTO } from '../core/engine';
 import { shortId } from '../core/runtime';
 import { printJson, printTable } from './output';
@@ -51,7 +52,9 @@ Examples:
           c.runtime, shortId(c.id), c.name, c.state, String(c.pid), ...(users ? [c.user ?? '-'] : []),
           ...(pods ? [c.pod?.uid || '-'] : []),
         ]));
-      for (const u of unavailable) process.stderr.write(`scope-engine: ${u.runtime} skipped: ${u.reason}\n`);
+      for (const u of unavailable) {
+        process.stderr.write(`scope-engine: ${u.runtime} skipped: ${forTerminal(u.reason)}\n`);
+      }
     }));
 
   program

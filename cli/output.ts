@@ -8,6 +8,8 @@ export interface Output {
 
 /** Prints rows under a header, each column as wide as its widest cell, like `docker ps`. */
 export function printTable(header: string[], rows: string[][]): void {
+  // Names and reasons come from runtimes and containers: never an escape sequence to the terminal.
+  rows = rows.map((r) => r.map((cell) => forTerminal(cell)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
     .join('   ').trimEnd();

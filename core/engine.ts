@@ -147,7 +147,7 @@ export class Engine {
     // Only the runtimes whose references look like this one are asked (NAMESPACE/POD is cri's alone).
     const among = this.loaded.filter((r) => r.adapter.accepts(ref));
     if (!among.length) checkRef(ref);
-    const answers = await this.askAvailable((r) => r.adapter.resolve(ref), `resolving "${ref}"`, among);
+    const answers = await this.askAvailable((r) => r.adapter.resolve(ref, { auto: true }), `resolving "${ref}"`, among);
     const asked = answers.filter((a) => a.unavailable === undefined);
     if (!asked.length) {
       throw new ScopeError('E_RUNTIME_UNAVAILABLE', 'no runtime is available here: ' +

@@ -8,14 +8,17 @@ import { withDeadline } from '../base/deadline';
 import { ScopeError, toScopeError, type ErrorCode } from '../base/errors';
 import { HandleScope } from './modules/handle-scope';
 import { DEFAULT_CALL_DEADLINE_MS } from './config/timeouts';
-import type { Container, ContainerRuntime, ProbeResult } from './runtime';
+import type { Container, ContainerRuntime, ProbeResult, Asked } from './runtime';
 
 /** Names and IDs every runtime accepts; anything else (slashes, '?', spaces) could be misread by an API path. */
 const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+:@-]{0,252}$/;
 
 /** Whether `ref` is a name or ID every runtime accepts, or a reference of the adapter's own syntax (`own`). */
 export function validRef(ref: string, own?: RegExp): boolean {
-  return REF_PATTERN.test(ref.replace(/^\//, '')) || (own instanceof RegExp && own.test(ref));
+  if (REF_PATTERN.test(ref.replace(/^\//, ''))) return true;
+  // An adapter's own syntax, bounded in length and without the flags (g, y) that make test() keep state.
+  return own instanceof RegExp && ref.length <= 1024 &&
+    new RegExp(own.source, own.flags.replace(/[gy]/g, '')).test(ref);
 }
 
 export function checkRef(ref: string, own?: RegExp): void {
@@ -69,9 +72,9 @@ export class GuardedRuntime implements ContainerRuntime {
     return found.map((c) => this.stamp(c));
   }
 
-  async resolve(ref: string): Promise<Container> {
+  async resolve(ref: string, asked?: Asked): Promise<Container> {
     checkRef(ref, this.inner.refPattern);
-    const c = await this.call(() => this.inner.resolve(ref), `resolving "${ref}" in ${this.name}`);
+    const c = await this.call(() => this.inner.resolve(ref, asked), `resolving "${ref}" in ${this.name}`);
     return this.stamp(c);
   }
 

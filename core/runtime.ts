@@ -53,6 +53,15 @@ export interface ProbeResult {
   endpoint?: string;
 }
 
+/** How a reference is being asked about. */
+export interface Asked {
+  /**
+   * Every available runtime is being asked (`--runtime auto`): a short form that others could claim
+   * as well (cri's POD, meaning a pod anyone may make in namespace default) is not answered.
+   */
+  auto?: boolean;
+}
+
 export interface ContainerRuntime {
   /** The adapter's name, as given with `--runtime`. */
   readonly name: string;
@@ -70,7 +79,7 @@ export interface ContainerRuntime {
    * Throws ScopeError E_NOT_FOUND, E_AMBIGUOUS or E_NOT_RUNNING (the last only when the container
    * exists but has no running process), or E_RUNTIME_UNAVAILABLE.
    */
-  resolve(ref: string): Promise<Container>;
+  resolve(ref: string, asked?: Asked): Promise<Container>;
   /** Releases connections and child processes. Optional. */
   close?(): Promise<void>;
 }

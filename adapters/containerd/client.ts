@@ -115,7 +115,10 @@ export class ContainerdClient {
       ['containers.proto', 'tasks.proto', 'namespaces.proto', 'version.proto']);
     const target = `unix://${this.socketPath}`;
     const creds = grpcJs.credentials.createInsecure();
-    const make = (ctor: new (t: string, c: grpc.ChannelCredentials) => Service) => new ctor(target, creds);
+    // Labels and specs can make answers large: the limit kubelet and ctr take, not grpc-js's 4 MiB.
+    const options = { 'grpc.max_receive_message_length': 16 << 20 };
+    const make = (ctor: new (t: string, c: grpc.ChannelCredentials, o: object) => Service) =>
+      new ctor(target, creds, options);
     this.grpcModule = grpcJs;
     this.services = {
       containers: make(pkg.containerd.services.containers.v1.Containers),

@@ -73,8 +73,10 @@ export class CriClient {
     if (this.service) return this.service;
     const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR, ['api.proto']);
     this.grpcModule = grpcJs;
+    // kubelet's and crictl's limit: annotations (a pod's preStop hooks, as JSON) make answers large.
+    const options = { 'grpc.max_receive_message_length': 16 << 20 };
     this.service = new pkg.runtime.v1.RuntimeService(`unix://${this.socketPath}`,
-      grpcJs.credentials.createInsecure()) as Service;
+      grpcJs.credentials.createInsecure(), options) as Service;
     return this.service;
   }
 }

@@ -15,7 +15,7 @@ import {
 import { Env, HostRoot, Options } from '../../core/tokens';
 import { daemonTimeoutMs } from '../options';
 import { CriClient, type CriContainer, type CriState, type CriStatus } from './client';
-import { namedEndpoint, usualSockets, type Choice } from './endpoint';
+import { namedEndpoint, untrusted, usualSockets, type Choice } from './endpoint';
 
 /** The labels kubelet puts on every container it creates (the runtime adds none). */
 export const POD_NAMESPACE = 'io.kubernetes.pod.namespace';
@@ -71,9 +71,9 @@ export class CriRuntime implements ContainerRuntime {
       this.toContainer(c, await client.containerStatus(c.id).catch(() => undefined))));
   }
 
-  async resolve(ref: string): Promise<Container> {
+  async resolve(ref: string, asked?: { auto?: boolean }): Promise<Container> {
     const { client } = await this.connect();
-    const c = await this.find(client, ref);
+    const c = await this.find(client, ref, asked?.auto ?? false);
     const container = this.toContainer(c, await client.containerStatus(c.id));
     requireRunning(container);
     // A PID from the runtime names a process of the host's PID namespace; one we cannot see is no target.
@@ -90,19 +90,23 @@ export class CriRuntime implements ContainerRuntime {
     c?.client.close();
   }
 
-  /** The one current container `ref` names; E_NOT_FOUND or E_AMBIGUOUS (naming the candidates) otherwise. */
-  private async find(client: CriClient, ref: string): Promise<CriContainer> {
+  /**
+   * The one current container `ref` names; E_NOT_FOUND or E_AMBIGUOUS (naming the candidates)
+   * otherwise. With `auto`, every runtime is being asked: a bare name is then only an ID here, since
+   * anyone allowed to make a pod in namespace default could otherwise claim another runtime's name.
+   */
+  private async find(client: CriClient, ref: string, auto: boolean): Promise<CriContainer> {
     const parts = ref.split('/');
     if (parts.length > 1) {
       const [namespace, pod, name] = parts;
       const labels = { [POD_NAMESPACE]: namespace, [POD_NAME]: pod, ...(name ? { [CONTAINER_NAME]: name } : {}) };
-      return this.one(ref, current(workloads(await client.listContainers(labels))), `pod ${namespace}/${pod}`);
+      return this.one(ref, await selected(client, labels), `pod ${namespace}/${pod}`);
     }
-    const all = workloads(await client.listContainers());
-    const exact = all.find((c) => c.id === ref);
+    const byId = /^[0-9a-f]{1,64}$/.test(ref)
+      ? workloads(await client.listContainers()).filter((c) => c.id.startsWith(ref)) : [];
+    const exact = byId.find((c) => c.id === ref);
     if (exact) return exact;
-    const byId = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : [];
-    const byPod = current(all.filter((c) => c.labels[POD_NAMESPACE] === 'default' && c.labels[POD_NAME] === ref));
+    const byPod = auto ? [] : await selected(client, { [POD_NAMESPACE]: 'default', [POD_NAME]: ref });
     if (byId.length && byPod.length) {
       throw new ScopeError('E_AMBIGUOUS',
         `"${ref}" is both a prefix of container ID ${shortId(byId[0].id)} and pod default/${ref}; ` +
@@ -120,10 +124,10 @@ export class CriRuntime implements ContainerRuntime {
   private one(ref: string, found: CriContainer[], pod: string): CriContainer {
     if (!found.length) {
       throw new ScopeError('E_NOT_FOUND', `no container "${ref}" in the CRI runtime: give NAMESPACE/POD/CONTAINER, ` +
-        'NAMESPACE/POD, POD (in namespace default) or a container ID');
+        'NAMESPACE/POD, POD (in namespace default, with --runtime cri) or a container ID');
     }
     if (found.length > 1) {
-      const names = found.map((c) => labelsName(c)).sort();
+      const names = found.map((c) => `${labelsName(c)} (${shortId(c.id)})`).sort();
       throw new ScopeError('E_AMBIGUOUS', `${pod} has ${found.length} containers, say which: ${names.join(', ')}`,
         { details: { candidates: found.map((c) => c.id) } });
     }
@@ -162,6 +166,11 @@ export class CriRuntime implements ContainerRuntime {
     const tried: string[] = [];
     for (const s of usualSockets(this.hostRoot)) {
       if (!existsSync(s.socketPath)) continue;
+      const why = untrusted(s.socketPath, this.hostRoot);
+      if (why) {
+        tried.push(`${s.socketPath}: ${why}`);
+        continue;
+      }
       try {
         return await this.dial({ socketPath: s.socketPath,
           why: `${s.who}'s usual socket, the first that answered CRI` });
@@ -176,27 +185,40 @@ export class CriRuntime implements ContainerRuntime {
 }
 
 /** Containers that are workloads: a runtime that lists a pod's sandbox among them (cri-dockerd) has it left out. */
-function workloads(found: CriContainer[]): CriContainer[] {
+export function workloads(found: CriContainer[]): CriContainer[] {
   return found.filter((c) => c.annotations?.['io.kubernetes.cri.container-type'] !== 'sandbox' &&
     c.labels?.['io.kubernetes.docker.type'] !== 'podsandbox');
 }
 
 /**
- * Of each container kubelet restarted (a new attempt, or the whole pod in a new sandbox), the running
- * instance, else the newest: the one the pod has now. Old instances stay listed until kubelet removes them.
+ * The containers a label selector names, checked on our side too (a runtime that ignored the
+ * selector must not hand back another pod's), as the pod has them now.
  */
-function current(found: CriContainer[]): CriContainer[] {
-  const byName = new Map<string, CriContainer>();
-  for (const c of found) {
-    const had = byName.get(labelsName(c));
-    if (!had || newer(c, had)) byName.set(labelsName(c), c);
-  }
-  return [...byName.values()];
+async function selected(client: CriClient, labels: Record<string, string>): Promise<CriContainer[]> {
+  const found = workloads(await client.listContainers(labels))
+    .filter((c) => Object.entries(labels).every(([k, v]) => c.labels?.[k] === v));
+  return running(current(found));
 }
 
-function newer(c: CriContainer, than: CriContainer): boolean {
-  const [running, wasRunning] = [c.state === 'CONTAINER_RUNNING', than.state === 'CONTAINER_RUNNING'];
-  return running !== wasRunning ? running : c.createdAt > than.createdAt;
+/**
+ * Of each container kubelet restarted (a new attempt, or the whole pod in a new sandbox), the running
+ * instance, else the newest: the one the pod has now. Old instances stay listed until kubelet removes
+ * them. Two running instances of one name (a pod deleted by force and made again) are both kept: which
+ * one is meant is the user's to say.
+ */
+export function current(found: CriContainer[]): CriContainer[] {
+  const byName = new Map<string, CriContainer[]>();
+  for (const c of found) byName.set(labelsName(c), [...(byName.get(labelsName(c)) ?? []), c]);
+  return [...byName.values()].flatMap((all) => {
+    const up = all.filter((c) => c.state === 'CONTAINER_RUNNING');
+    return up.length ? up : [all.reduce((a, b) => (b.createdAt > a.createdAt ? b : a))];
+  });
+}
+
+/** The running ones when some run: a pod's exited init containers are not what NAMESPACE/POD means. */
+function running(found: CriContainer[]): CriContainer[] {
+  const up = found.filter((c) => c.state === 'CONTAINER_RUNNING');
+  return up.length ? up : found;
 }
 
 function nameOf(c: CriContainer): string {

@@ -3,18 +3,39 @@
  * and k0s move: so, as crictl does, CONTAINER_RUNTIME_ENDPOINT or the adapter's "endpoint" option
  * when given, else the first of the usual sockets that answers CRI's Version.
  */
-import { join } from 'node:path';
+import { lstatSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ScopeError } from '../../base/errors';
 
-/** The usual sockets, in the order they are tried: plain containerd first, as kubeadm's nodes have it. */
+/**
+ * The usual sockets, in the order they are tried: the distributions' own first, plain containerd
+ * (kubeadm's) last, since a node of k3s or microk8s may also run a containerd whose CRI has no pods.
+ */
 export const USUAL_SOCKETS: readonly { path: string; who: string }[] = [
-  { path: '/run/containerd/containerd.sock', who: 'containerd' },
   { path: '/run/k3s/containerd/containerd.sock', who: 'k3s' },
   { path: '/var/snap/microk8s/common/run/containerd.sock', who: 'microk8s' },
   { path: '/run/k0s/containerd.sock', who: 'k0s' },
   { path: '/run/crio/crio.sock', who: 'CRI-O' },
   { path: '/run/cri-dockerd.sock', who: 'cri-dockerd' },
+  { path: '/run/containerd/containerd.sock', who: 'containerd' },
 ];
+
+/**
+ * Why a usual socket is not to be trusted, or undefined: it must be a socket owned by root in
+ * directories only root may change, up to `hostRoot`; otherwise a user who made one of those
+ * directories (where the distribution it belongs to is not installed) could answer root's engine
+ * with PIDs of their choice. A socket named by the user is the user's choice and is not checked.
+ */
+export function untrusted(socketPath: string, hostRoot: string): string | undefined {
+  let st = lstatSync(socketPath, { throwIfNoEntry: false });
+  if (!st) return 'no such socket';
+  if (!st.isSocket() || st.uid !== 0) return 'not a socket owned by root';
+  for (let dir = dirname(socketPath); ; dir = dirname(dir)) {
+    st = lstatSync(dir, { throwIfNoEntry: false });
+    if (!st?.isDirectory() || st.uid !== 0 || st.mode & 0o022) return `${dir} is not a directory only root may change`;
+    if (dir === hostRoot || dir === dirname(dir)) return undefined;
+  }
+}
 
 export interface Choice {
   /** A unix socket path. */

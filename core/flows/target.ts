@@ -57,7 +57,7 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
   try {
     refuseForeign(container, target, engine.caller.uid);
     const again = await engine.runtime(container.runtime).resolve(container.id);
-    if (again.pid !== container.pid) {
+    if (again.id !== container.id || again.pid !== container.pid) {
       throw new ScopeError('E_TARGET_GONE', `container ${container.name} restarted while being opened ` +
         `(PID ${container.pid}, now ${again.pid}); try again`);
     }

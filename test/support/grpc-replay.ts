@@ -60,7 +60,9 @@ export class GrpcReplayServer {
   private server = new grpc.Server();
   private dir = '';
 
-  constructor(private readonly exchanges: GrpcExchange[], private readonly daemon: Daemon = CONTAINERD) {}
+  /** `at`: the socket's path (its directory must exist); default one in a directory of its own. */
+  constructor(private readonly exchanges: GrpcExchange[], private readonly daemon: Daemon = CONTAINERD,
+    private readonly at?: string) {}
 
   async start(): Promise<this> {
     const defs = loader.loadSync(this.daemon.files,
@@ -84,8 +86,8 @@ export class GrpcReplayServer {
       }
       this.server.addService(svc, handlers);
     }
-    this.dir = tempDir('grpc-replay-');
-    this.socketPath = join(this.dir, 'daemon.sock');
+    this.dir = this.at ? '' : tempDir('grpc-replay-');
+    this.socketPath = this.at ?? join(this.dir, 'daemon.sock');
     await new Promise<void>((resolve, reject) => this.server.bindAsync(`unix://${this.socketPath}`,
       grpc.ServerCredentials.createInsecure(),
       (err) => (err ? reject(err) : resolve())));
@@ -94,6 +96,6 @@ export class GrpcReplayServer {
 
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dir || this.socketPath, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidOf } from '../../adapters/cri/cri';
+import type { CriContainer } from '../../adapters/cri/client';
+import { current, pidOf, workloads } from '../../adapters/cri/cri';
 import type { Container, ContainerRuntime, ProbeResult } from '../../core/runtime';
 import { buildBuiltin } from '../../testing/harness';
 import { CRI, GrpcReplayServer } from '../support/grpc-replay';
@@ -101,24 +102,31 @@ describe('cri adapter: where it finds the runtime', () => {
   });
 
   it('without either, the first usual socket that answers CRI, under the host root (k3s\'s here)', async () => {
-    const server = await new GrpcReplayServer(probe().exchanges, CRI).start();
-    // At containerd's usual socket, a daemon that answers no CRI call (a containerd without the CRI plugin).
-    const noCri = await new GrpcReplayServer([], CRI).start();
     const root = tempDir('cri-usual-');
-    const link = (target: string, path: string) => {
+    const at = (path: string) => {
       mkdirSync(join(root, path, '..'), { recursive: true });
-      symlinkSync(target, join(root, path));
+      return join(root, path);
     };
-    link(noCri.socketPath, 'run/containerd/containerd.sock');
-    link(server.socketPath, 'run/k3s/containerd/containerd.sock');
+    // Before k3s's: a daemon that answers no CRI call (a containerd without the CRI plugin) at microk8s's
+    // socket, and a socket a user owns at k0s's; both are passed over, and said.
+    const noCri = await new GrpcReplayServer([], CRI, at('var/snap/microk8s/common/run/containerd.sock')).start();
+    const users = await new GrpcReplayServer(probe().exchanges, CRI, at('run/k0s/containerd.sock')).start();
+    chownSync(users.socketPath, 1000, 1000);
+    const k3s = await new GrpcReplayServer(probe().exchanges, CRI, at('run/k3s/containerd/containerd.sock')).start();
     const built = buildBuiltin('cri', {}, { hostRoot: root });
     try {
       const p = await built.adapter.probe();
       expect(p.available, p.reason).to.equal(true);
       expect(p.endpoint).to.contain('/run/k3s/containerd/containerd.sock').and.to.contain('k3s');
+      await Promise.all([k3s.stop()]);
+      const none = buildBuiltin('cri', {}, { hostRoot: root });
+      const q = await none.adapter.probe();
+      expect(q.available).to.equal(false);
+      expect(q.reason).to.contain('k0s/containerd.sock: not a socket owned by root').and.to.contain('microk8s');
+      await none.close();
     } finally {
       await built.close();
-      await Promise.all([server.stop(), noCri.stop()]);
+      await Promise.all([noCri.stop(), users.stop()]);
     }
   });
 
@@ -136,4 +144,39 @@ describe('cri adapter: where it finds the runtime', () => {
     expect([p.available, p.reason]).to.satisfy(([ok, why]: [boolean, string]) =>
       !ok && why.includes('CONTAINER_RUNTIME_ENDPOINT'));
   });
+});
+
+describe('cri adapter: which instance a name means', () => {
+  /** A container of the recorded list, as the runtime answered it, with `changes`. */
+  const recordedContainer = (changes: Partial<CriContainer>): CriContainer => {
+    const answer = recorded('list.json').exchanges.find((e) => e.method === 'ListContainers').response;
+    const web = answer.containers.find((c: CriContainer) => c.labels['io.kubernetes.container.name'] === 'web');
+    return { ...web, ...changes };
+  };
+
+  it('takes the running instance of a restarted container, else the newest; two running are both kept', () => {
+    const old = recordedContainer({ id: 'a'.repeat(64), state: 'CONTAINER_EXITED', createdAt: 1 });
+    const now = recordedContainer({ id: 'b'.repeat(64), state: 'CONTAINER_RUNNING', createdAt: 0 });
+    const newer = recordedContainer({ id: 'c'.repeat(64), state: 'CONTAINER_EXITED', createdAt: 2 });
+    expect(current([old, now]).map((c) => c.id)).to.deep.equal([now.id]);
+    expect(current([old, newer]).map((c) => c.id)).to.deep.equal([newer.id]);
+    const again = recordedContainer({ id: 'd'.repeat(64), state: 'CONTAINER_RUNNING', createdAt: 3 });
+    expect(current([now, again]).map((c) => c.id)).to.deep.equal([now.id, again.id]);
+  });
+
+  it('never counts a pod\'s sandbox among its containers, whichever way the runtime marks it', () => {
+    const web = recordedContainer({});
+    const sandbox = recordedContainer({ id: 'e'.repeat(64),
+      annotations: { 'io.kubernetes.cri.container-type': 'sandbox' } });
+    const dockers = recordedContainer({ id: 'f'.repeat(64),
+      labels: { ...web.labels, 'io.kubernetes.docker.type': 'podsandbox' } });
+    expect(workloads([web, sandbox, dockers]).map((c) => c.id)).to.deep.equal([web.id]);
+  });
+
+  it('asked with --runtime auto, a bare name is no pod of namespace default (anyone may make one there)', () =>
+    withCri(recorded('resolve-pod-in-default.json'), async (a) => {
+      const ref = recorded('resolve-pod-in-default.json').call.ref!;
+      expect((await a.resolve(ref, { auto: true }).catch((e) => e)).code).to.equal('E_NOT_FOUND');
+      expect((await a.resolve(ref)).name).to.equal(`default/${ref}/solo`);
+    }));
 });
