@@ -176,6 +176,17 @@ export function nsPidOf(pid: number | string): number | undefined {
   return lastField(readFileSync(`/proc/${pid}/status`, 'utf8'), 'NSpid');
 }
 
+/** The inode of the machine's first PID namespace, fixed by the kernel (PROC_PID_INIT_INO, linux/proc_ns.h). */
+const HOST_PID_NS_INO = 0xeffffffc;
+
+/**
+ * Whether this process is in the machine's first PID namespace. Not from NSpid: a container's own
+ * /proc (--mount-proc, a runtime's) shows only the levels from its namespace down, one number.
+ */
+export function inHostPidNamespace(): boolean {
+  return statSync('/proc/self/ns/pid').ino === HOST_PID_NS_INO;
+}
+
 function lastField(status: string, key: string): number | undefined {
   return fieldValues(status, key)?.at(-1);
 }

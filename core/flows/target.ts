@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { native } from '../../native/index';
-import { nsPidOf, Target } from '../../native/target';
+import { inHostPidNamespace, nsPidOf, Target } from '../../native/target';
 import type { Engine } from '../engine';
 import { ScopeError } from '../../base/errors';
 import type { Container } from '../runtime';
@@ -52,6 +52,7 @@ export async function withContainerTarget<T>(engine: Engine, selector: string, r
 }
 
 async function openMainTarget(engine: Engine, selector: string, ref: string): Promise<OpenedTarget> {
+  refuseOwnPidNamespace();
   const container = await engine.resolve(selector, ref);
   const target = Target.open(container.pid, { spec: container.spec });
   try {
@@ -66,6 +67,17 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
     target.close();
     throw err;
   }
+}
+
+/**
+ * Runtimes report PIDs of the host's PID namespace. An engine in a PID namespace of its own (in a
+ * container started without --pid=host) sees other processes, or none, under those numbers: whatever
+ * it did there would be done to the wrong process or fail halfway, so nothing is done at all.
+ */
+function refuseOwnPidNamespace(): void {
+  if (inHostPidNamespace()) return;
+  throw new ScopeError('E_PERMISSION', 'scope-engine runs in a PID namespace of its own, where the PIDs runtimes ' +
+    'report name other processes: run its container with --pid=host (docker, podman) or hostPID: true (Kubernetes)');
 }
 
 /**
