@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { cli, json } from '../support/cli';
+import { spawn } from 'node:child_process';
+import { CLI, cli, json } from '../support/cli';
 import { loadRecording, ReplayServer } from '../support/replay';
 
 /** The CLI's output and exit codes, with the docker adapter talking to recorded answers. */
@@ -68,5 +69,16 @@ describe('cli', () => {
       expect(help.stdout, cmd).to.match(/Examples?:\n\s+scope-engine /);
       expect(help.stdout, cmd).to.contain('--json');
     }
+  });
+});
+
+describe('cli writing to a reader that went away', () => {
+  it('ends quietly with 141, as a command SIGPIPE ends, not with a stack trace', async () => {
+    const child = spawn(process.execPath, [CLI, 'matrix', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the help is written
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b; });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).to.deep.equal({ code: 141, stderr: '' });
   });
 });
