@@ -25,13 +25,14 @@ wait_for() {
 }
 
 # start_daemon NAME COMMAND...: starts COMMAND detached from this shell, logging to LAB_LOG_DIR/NAME.log.
-# setsid so that the daemon outlives the script and is not hit by the caller's signals.
-# Its PID goes to LAB_LOG_DIR/NAME.pid, for wait_for_daemon.
+# setsid so that the daemon outlives the script and is not hit by the caller's signals; in / so that
+# it holds no checkout as its working directory (a daemon of the lab left an empty "oom" file in the
+# checkout whenever a container's memory limit was hit). Its PID goes to LAB_LOG_DIR/NAME.pid.
 start_daemon() {
   local name=$1; shift
   mkdir -p "$LAB_LOG_DIR"
   log "starting $name"
-  setsid "$@" >>"$LAB_LOG_DIR/$name.log" 2>&1 </dev/null &
+  (cd / && exec setsid "$@" >>"$LAB_LOG_DIR/$name.log" 2>&1 </dev/null) &
   echo $! >"$LAB_LOG_DIR/$name.pid"
 }
 
