@@ -25,14 +25,15 @@ wait_for() {
 }
 
 # start_daemon NAME COMMAND...: starts COMMAND detached from this shell, logging to LAB_LOG_DIR/NAME.log.
-# setsid so that the daemon outlives the script and is not hit by the caller's signals; in / so that
-# it holds no checkout as its working directory (a daemon of the lab left an empty "oom" file in the
-# checkout whenever a container's memory limit was hit). Its PID goes to LAB_LOG_DIR/NAME.pid.
+# setsid so that the daemon outlives the script and is not hit by the caller's signals; in the log
+# directory, never the checkout: podman's conmon, which inherits it, writes an "oom" file in its
+# working directory when a container's memory limit kills its process. Its PID goes to
+# LAB_LOG_DIR/NAME.pid, for wait_for_daemon.
 start_daemon() {
   local name=$1; shift
   mkdir -p "$LAB_LOG_DIR"
   log "starting $name"
-  (cd / && exec setsid "$@" >>"$LAB_LOG_DIR/$name.log" 2>&1 </dev/null) &
+  (cd "$LAB_LOG_DIR" && exec setsid "$@" >>"$LAB_LOG_DIR/$name.log" 2>&1 </dev/null) &
   echo $! >"$LAB_LOG_DIR/$name.pid"
 }
 
