@@ -1,6 +1,8 @@
 /** Commands that act inside a container through the native core: exec and cp. */
 import type { Command } from 'commander';
-import { AUTO, copyInto, execIn, NAMESPACES, parseCpDestination, parseNamespaces, ScopeError } from '../core/index';
+import {
+  AUTO, copyInto, execIn, NAMESPACES, parseCpDestination, parseNamespaces, ScopeError, type ExecRequest,
+} from '../core/index';
 import { collect, RUNTIME_HELP, waitForExit, withEngine } from './context';
 import { printJson } from './output';
 
@@ -37,15 +39,15 @@ Examples:
   scope-engine exec --host-binary distroless -- /bin/busybox ps
   scope-engine exec --ns net web -- ip addr        # only the network namespace`)
     .action(async (ref: string, argv: string[], opts: ExecFlags, cmd: Command) => withEngine(cmd, async (engine, g) => {
-      const req = {
+      const req: ExecRequest = {
         argv, namespaces: parseNamespaces(opts.ns), user: opts.user, cwd: opts.workdir, env: parseEnv(opts.env),
         hostBinary: opts.hostBinary,
         tty: opts.tty, privileged: warnPrivileged(opts.privileged),
         stdio: g.json
-          ? ['ignore', 'pipe', 'pipe'] as const
-          : [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] as const,
+          ? ['ignore', 'pipe', 'pipe']
+          : [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
       };
-      await execIn(engine, opts.runtime, ref, { ...req, stdio: [...req.stdio] }, async (p) => {
+      await execIn(engine, opts.runtime, ref, req, async (p) => {
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         p.child.stdout?.on('data', (b: Buffer) => out.push(b));

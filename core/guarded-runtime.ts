@@ -13,12 +13,14 @@ import type { Container, ContainerRuntime, ProbeResult, Asked } from './runtime'
 /** Names and IDs every runtime accepts; anything else (slashes, '?', spaces) could be misread by an API path. */
 const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+:@-]{0,252}$/;
 
-/** Whether `ref` is a name or ID every runtime accepts, or a reference of the adapter's own syntax (`own`). */
-export function validRef(ref: string, own?: RegExp): boolean {
-  if (REF_PATTERN.test(ref.replace(/^\//, ''))) return true;
-  // An adapter's own syntax, bounded in length and without the flags (g, y) that make test() keep state.
-  return own instanceof RegExp && ref.length <= 1024 &&
-    new RegExp(own.source, own.flags.replace(/[gy]/g, '')).test(ref);
+/** Whether `ref` is a name or ID every runtime accepts, or, bounded in length, of an adapter's own syntax. */
+function validRef(ref: string, own?: RegExp): boolean {
+  return REF_PATTERN.test(ref.replace(/^\//, '')) || (own !== undefined && ref.length <= 1024 && own.test(ref));
+}
+
+/** An adapter's own reference syntax, made once: a RegExp without the flags (g, y) that make test() keep state. */
+function ownSyntax(pattern: unknown): RegExp | undefined {
+  return pattern instanceof RegExp ? new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')) : undefined;
 }
 
 export function checkRef(ref: string, own?: RegExp): void {
@@ -44,6 +46,7 @@ export interface GuardOptions {
 export class GuardedRuntime implements ContainerRuntime {
   readonly deadlineMs: number;
   private readonly timeoutCode: ErrorCode;
+  private readonly syntax?: RegExp;
 
   constructor(
     readonly name: string,
@@ -52,11 +55,12 @@ export class GuardedRuntime implements ContainerRuntime {
   ) {
     this.deadlineMs = opts.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS;
     this.timeoutCode = opts.timeoutCode ?? 'E_RUNTIME_UNAVAILABLE';
+    this.syntax = ownSyntax(inner.refPattern);
   }
 
   /** Whether this adapter takes `ref`'s syntax (a name, an ID, or its own kind of reference). */
   accepts(ref: string): boolean {
-    return validRef(ref, this.inner.refPattern);
+    return validRef(ref, this.syntax);
   }
 
   async probe(): Promise<ProbeResult> {
@@ -73,7 +77,7 @@ export class GuardedRuntime implements ContainerRuntime {
   }
 
   async resolve(ref: string, asked?: Asked): Promise<Container> {
-    checkRef(ref, this.inner.refPattern);
+    checkRef(ref, this.syntax);
     const c = await this.call(() => this.inner.resolve(ref, asked), `resolving "${ref}" in ${this.name}`);
     return this.stamp(c);
   }

@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { ScopeError } from '../../base/errors';
 import {
-  requireRunning, shortId, type Container, type ContainerRuntime, type ContainerState, type ProbeResult
+  requireRunning, shortId, type Asked, type Container, type ContainerRuntime, type ContainerState, type ProbeResult
 } from '../../core/runtime';
 import { Env, HostRoot, Options } from '../../core/tokens';
 import { daemonTimeoutMs } from '../options';
 import { CriClient, type CriContainer, type CriState, type CriStatus } from './client';
-import { namedEndpoint, untrusted, usualSockets, type Choice } from './endpoint';
+import { notOwned } from '../owned-socket';
+import { namedEndpoint, usualSockets, type Choice } from './endpoint';
 
 /** The labels kubelet puts on every container it creates (the runtime adds none). */
 export const POD_NAMESPACE = 'io.kubernetes.pod.namespace';
@@ -71,7 +72,7 @@ export class CriRuntime implements ContainerRuntime {
       this.toContainer(c, await client.containerStatus(c.id).catch(() => undefined))));
   }
 
-  async resolve(ref: string, asked?: { auto?: boolean }): Promise<Container> {
+  async resolve(ref: string, asked?: Asked): Promise<Container> {
     const { client } = await this.connect();
     const c = await this.find(client, ref, asked?.auto ?? false);
     const container = this.toContainer(c, await client.containerStatus(c.id));
@@ -166,7 +167,9 @@ export class CriRuntime implements ContainerRuntime {
     const tried: string[] = [];
     for (const s of usualSockets(this.hostRoot)) {
       if (!existsSync(s.socketPath)) continue;
-      const why = untrusted(s.socketPath, this.hostRoot);
+      // Root's, in directories only root may change: else a user who made /run/k0s where k0s is not
+      // installed could answer root's engine with PIDs of their choosing.
+      const why = notOwned(s.socketPath, 0, this.hostRoot);
       if (why) {
         tried.push(`${s.socketPath}: ${why}`);
         continue;

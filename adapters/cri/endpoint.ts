@@ -3,9 +3,9 @@
  * and k0s move: so, as crictl does, CONTAINER_RUNTIME_ENDPOINT or the adapter's "endpoint" option
  * when given, else the first of the usual sockets that answers CRI's Version.
  */
-import { lstatSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ScopeError } from '../../base/errors';
+import { parseEndpoint } from '../docker/endpoint';
 
 /**
  * The usual sockets, in the order they are tried: the distributions' own first, plain containerd
@@ -20,23 +20,6 @@ export const USUAL_SOCKETS: readonly { path: string; who: string }[] = [
   { path: '/run/containerd/containerd.sock', who: 'containerd' },
 ];
 
-/**
- * Why a usual socket is not to be trusted, or undefined: it must be a socket owned by root in
- * directories only root may change, up to `hostRoot`; otherwise a user who made one of those
- * directories (where the distribution it belongs to is not installed) could answer root's engine
- * with PIDs of their choice. A socket named by the user is the user's choice and is not checked.
- */
-export function untrusted(socketPath: string, hostRoot: string): string | undefined {
-  let st = lstatSync(socketPath, { throwIfNoEntry: false });
-  if (!st) return 'no such socket';
-  if (!st.isSocket() || st.uid !== 0) return 'not a socket owned by root';
-  for (let dir = dirname(socketPath); ; dir = dirname(dir)) {
-    st = lstatSync(dir, { throwIfNoEntry: false });
-    if (!st?.isDirectory() || st.uid !== 0 || st.mode & 0o022) return `${dir} is not a directory only root may change`;
-    if (dir === hostRoot || dir === dirname(dir)) return undefined;
-  }
-}
-
 export interface Choice {
   /** A unix socket path. */
   socketPath: string;
@@ -44,10 +27,10 @@ export interface Choice {
   why: string;
 }
 
-/** A socket path from `unix:///path` or `/path`; the CRI runtime must be on this machine. */
+/** A socket path from `unix:///path` or `/path`, as DOCKER_HOST is read; the CRI runtime must be on this machine. */
 export function socketOf(url: string, from: string): string {
-  const path = url.startsWith('unix://') ? url.slice('unix://'.length) : url;
-  if (!path.startsWith('/')) {
+  const path = parseEndpoint(url)?.socketPath;
+  if (!path) {
     throw new ScopeError('E_PLUGIN_CONFIG',
       `${from} is ${JSON.stringify(url)}: give unix:///path/to.sock of a CRI runtime on this machine`);
   }

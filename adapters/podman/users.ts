@@ -4,11 +4,12 @@
  * not steer root into a process that is not theirs: a PID it reports counts only if the process
  * is in a user namespace that user made (a rootless container of theirs).
  */
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScopeError } from '../../base/errors';
 import type { Container } from '../../core/runtime';
 import { native } from '../../native/index';
+import { notOwned } from '../owned-socket';
 import { PodmanService } from './service';
 
 export interface UserService {
@@ -19,8 +20,8 @@ export interface UserService {
 }
 
 /**
- * The users' services whose directory and socket are owned by the user the directory is named after,
- * under `hostRoot`'s /run/user.
+ * The users' services whose socket, and the directories up to /run/user/UID, belong to the user the
+ * directory is named after and nobody else may change, under `hostRoot`'s /run/user.
  */
 export function userServices(hostRoot: string, timeoutMs: number): UserService[] {
   const runUser = join(hostRoot, 'run', 'user');
@@ -34,8 +35,7 @@ export function userServices(hostRoot: string, timeoutMs: number): UserService[]
   return dirs.flatMap((d) => {
     const uid = Number(d);
     const socketPath = `${runUser}/${d}/podman/podman.sock`;
-    const owned = [`${runUser}/${d}`, `${runUser}/${d}/podman`, socketPath].every((p) => ownedBy(p, uid));
-    if (!owned || !lstatSync(socketPath).isSocket()) return [];
+    if (notOwned(socketPath, uid, `${runUser}/${d}`)) return [];
     return [{
       uid, user: names.get(uid) ?? String(uid),
       service: new PodmanService({ url: `unix://${socketPath}`, socketPath }, timeoutMs),
@@ -62,13 +62,6 @@ export function theirs(c: Container, u: UserService): Container {
   return found;
 }
 
-function ownedBy(path: string, uid: number): boolean {
-  try {
-    return lstatSync(path).uid === uid;
-  } catch {
-    return false;
-  }
-}
 
 function loginNames(hostRoot: string): Map<number, string> {
   const names = new Map<number, string>();

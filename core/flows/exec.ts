@@ -2,7 +2,7 @@
  * `exec`: a program inside a running container, in its namespaces, as its user, with what the
  * runtime's own exec would give it (the native helper takes that from the target; see native/exec.ts).
  */
-import { spawnInTarget, type ExecProcess } from '../../native/exec';
+import { spawnInTarget, type ExecOptions, type ExecProcess } from '../../native/exec';
 import { ContainerFs } from '../../native/files';
 import type { Namespace } from '../../native/target';
 import type { Engine } from '../engine';
@@ -20,7 +20,7 @@ export interface ExecRequest {
   hostBinary?: boolean;
   tty?: boolean;
   privileged?: boolean;
-  stdio: NonNullable<Parameters<typeof spawnInTarget>[1]['stdio']>;
+  stdio: NonNullable<ExecOptions['stdio']>;
 }
 
 /** Starts `req.argv` in the container `ref` names and hands the running program to `use`, which waits for it. */

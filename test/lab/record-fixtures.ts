@@ -20,8 +20,7 @@ import { ContainerdClient } from '../../adapters/containerd/client';
 import type { ContainerRuntime } from '../../core/runtime';
 import { buildBuiltin } from '../../testing/harness';
 import * as grpc from '@grpc/grpc-js';
-import * as loader from '@grpc/proto-loader';
-import { CRI, type Daemon, type GrpcExchange } from '../support/grpc-replay';
+import { CRI, daemonServices, type Daemon, type GrpcExchange } from '../support/grpc-replay';
 import { labRow } from '../support/lab';
 import { callAdapter, type OwnAnswer, type RecordedCall } from '../support/recorded';
 import { FIXTURES, type Exchange } from '../support/replay';
@@ -224,15 +223,12 @@ async function recordContainerd(): Promise<void> {
 async function grpcRecordingProxy(daemon: Daemon, real: string) {
   const dir = mkdtempSync(join(tmpdir(), 'record-'));
   const socketPath = join(dir, 'daemon.sock');
-  const defs = loader.loadSync(daemon.files, { includeDirs: [daemon.protoDir], keepCase: false, longs: Number,
-    enums: String, defaults: true });
-  const pkg = grpc.loadPackageDefinition(defs) as any;
   const server = new grpc.Server();
   const clients: grpc.Client[] = [];
   let exchanges: GrpcExchange[] = [];
-  for (const [key, fullName] of Object.entries(daemon.services)) {
-    const ctor = fullName.split('.').reduce((o: any, k) => o[k], pkg);
-    const upstream = new ctor(`unix://${real}`, grpc.credentials.createInsecure());
+  for (const { key, client: ctor } of daemonServices(daemon)) {
+    const upstream = new ctor(`unix://${real}`, grpc.credentials.createInsecure()) as
+      grpc.Client & Record<string, Function>;
     clients.push(upstream);
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const method of Object.keys(ctor.service)) {

@@ -46,6 +46,16 @@ export const CRI: Daemon = {
   services: { runtime: 'runtime.v1.RuntimeService' },
 };
 
+/** `daemon`'s services, each under its key, loaded from its adapter's protos as the adapter loads them. */
+export function daemonServices(daemon: Daemon): { key: string; client: grpc.ServiceClientConstructor }[] {
+  const defs = loader.loadSync(daemon.files,
+    { includeDirs: [daemon.protoDir], keepCase: false, longs: Number, enums: String, defaults: true });
+  const pkg = grpc.loadPackageDefinition(defs) as any;
+  return Object.entries(daemon.services).map(([key, fullName]) => ({
+    key, client: fullName.split('.').reduce((o: any, k) => o[k], pkg) as grpc.ServiceClientConstructor,
+  }));
+}
+
 /** Requests as the client sent them and as the server decodes them (with defaults) compare equal. */
 function sameRequest(recorded: unknown, incoming: unknown): boolean {
   const meaningful = (o: unknown) => JSON.stringify(Object.entries((o ?? {}) as Record<string, unknown>)
@@ -65,11 +75,8 @@ export class GrpcReplayServer {
     private readonly at?: string) {}
 
   async start(): Promise<this> {
-    const defs = loader.loadSync(this.daemon.files,
-      { includeDirs: [this.daemon.protoDir], keepCase: false, longs: Number, enums: String, defaults: true });
-    const pkg = grpc.loadPackageDefinition(defs) as any;
-    for (const [key, fullName] of Object.entries(this.daemon.services)) {
-      const svc = fullName.split('.').reduce((o: any, k) => o[k], pkg).service as grpc.ServiceDefinition;
+    for (const { key, client } of daemonServices(this.daemon)) {
+      const svc = client.service;
       const handlers: grpc.UntypedServiceImplementation = {};
       for (const method of Object.keys(svc)) {
         handlers[method] = (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => {
