@@ -33,7 +33,10 @@ export class PodmanRuntime implements ContainerRuntime {
     this.cli = new PodmanCli(env, spawn);
     // An address given names one podman; without one, root means every podman on the machine.
     const everyone = caller.uid === 0 && options.host === undefined && !env.CONTAINER_HOST;
-    this.users = everyone ? () => userServices(hostRoot, timeoutMs) : () => [];
+    // Scanned once per adapter, as the API path is decided once: a probe and the resolve after it would
+    // otherwise each read /run/user and make a client per user.
+    let scanned: UserService[] | undefined;
+    this.users = everyone ? () => (scanned ??= userServices(hostRoot, timeoutMs)) : () => [];
   }
 
   async probe(): Promise<ProbeResult> {
