@@ -180,3 +180,19 @@ describe('cri adapter: which instance a name means', () => {
       expect((await a.resolve(ref)).name).to.equal(`default/${ref}/solo`);
     }));
 });
+
+describe('cri adapter: large answers', () => {
+  it('reads an answer over grpc-js\'s 4 MiB default, as kubelet does (a pod creator\'s annotations can be large)',
+    () => {
+    // The recorded list, with one container carrying 5 MiB of annotations (a preStop hook kubelet copies there).
+    const r = recorded('list.json');
+    const exchanges = r.exchanges.map((e) => (e.method !== 'ListContainers' ? e : {
+      ...e, response: { containers: e.response.containers.map((c: CriContainer, i: number) => (i ? c : {
+        ...c, annotations: { ...c.annotations, 'io.kubernetes.container.preStopHandler': 'x'.repeat(5 << 20) },
+      })) },
+    }));
+    return withCri({ ...r, exchanges }, async (a) => {
+      expect((await a.list()).length).to.equal(r.own && 'containers' in r.own ? r.own.containers.length : -1);
+    });
+  });
+});
