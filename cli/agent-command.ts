@@ -34,8 +34,8 @@ Examples:
         const hostRoot = visible ? dir : null;
         if (g.json) printJson({ hostRoot, runtimes });
         else {
-          process.stdout.write(visible ? `host root: ${dir}\n` : 'host root: not visible (mount it: -v /:/hostfs:ro); ' +
-            'host paths are read in this container\n');
+          process.stdout.write(visible ? `host root: ${dir}\n`
+            : 'host root: not visible (mount it: -v /:/hostfs:ro); host paths are read in this container\n');
           for (const r of runtimes) {
             process.stdout.write(`${r.name}: ${r.available ? 'available' : 'unavailable'}, ${r.detail}\n`);
           }

@@ -19,7 +19,8 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON for scripts (errors too: {"error": {"code", "message"}})', false)
     .option('--plugins <file>', 'also load the adapters listed in this plugins.json (repeatable)',
       collect, [] as string[])
-    .addOption(new Option('--host-root <dir>', 'where the host\'s / is mounted, when scope-engine runs in a container ' +
+    .addOption(new Option('--host-root <dir>',
+      'where the host\'s / is mounted, when scope-engine runs in a container ' +
       '(found by itself when mounted; default /)').env('SCOPE_ENGINE_HOST_ROOT'))
     .configureHelp({ showGlobalOptions: true });
   // Each built-in adapter's own flags, as it declares them (containerd's --namespace, LXC's --lxcpath).

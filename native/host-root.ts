@@ -5,8 +5,8 @@
  * them, absolute links included, by the kernel (openat2 RESOLVE_IN_ROOT), never by joining strings:
  * /hostfs/var/run is a link to /run, which a join would follow into the engine container's own /run.
  */
-import { readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { lstatSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join, posix } from 'node:path';
 import { ScopeError } from '../base/errors';
 import { native } from './index';
 import { inHostPidNamespace } from './target';
@@ -70,13 +70,27 @@ export class HostRoot {
   }
 }
 
-function resolveIn(dir: string, path: string): string {
+/** Links followed by hand before giving up, as the kernel's own limit (ELOOP). */
+const MAX_LINKS = 40;
+
+/**
+ * `path` resolved in `dir`; a missing one as its parent, resolved, and its name. A link whose
+ * target is missing is followed by hand, in the root: returned as it is, its name would lead out.
+ */
+function resolveIn(dir: string, path: string, links = 0): string {
   try {
     return native().resolveInRoot(dir, path);
   } catch (err) {
     if ((err as ScopeError).code === 'E_NATIVE_MISSING') throw err;
     if (path === '/') return dir;
-    return join(resolveIn(dir, dirname(path)), path.slice(dirname(path).length));
+    const here = join(resolveIn(dir, dirname(path), links), basename(path));
+    const st = lstatSync(here, { throwIfNoEntry: false });
+    if (!st) return here;
+    if (!st.isSymbolicLink() || links >= MAX_LINKS) {
+      throw new ScopeError('E_FILE', `the host's ${path} (under ${dir}): ${(err as Error).message}`, { cause: err });
+    }
+    const to = readlinkSync(here);
+    return resolveIn(dir, posix.normalize(to.startsWith('/') ? to : posix.join(dirname(path), to)), links + 1);
   }
 }
 
@@ -165,7 +179,8 @@ function checkGiven(dir: string): string {
   const host = hostProcess()?.root;
   if (host && !same(host, st)) {
     throw new ScopeError('E_USAGE', `--host-root ${dir} is not the host's root (the host's processes ` +
-      'have another root): mount the host\'s / there (-v /:/hostfs:ro), and run in the host\'s PID namespace (--pid=host)');
+      'have another root): mount the host\'s / there (-v /:/hostfs:ro), and run in the host\'s PID namespace ' +
+      '(--pid=host)');
   }
   return dir.replace(/\/+$/, '') || '/';
 }
