@@ -8,7 +8,7 @@
  * PID in its lock file: never by name), and for "first" the install is removed.
  */
 import 'reflect-metadata';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -30,6 +30,8 @@ export async function waitForExit(p: ExecProcess): Promise<{ exitCode: number; s
 export interface GlobalOptions {
   json: boolean;
   plugins: string[];
+  /** --host-root. */
+  hostRoot?: string;
   /** The built-ins' own flags (--namespace, --lxcpath), by option name. */
   [option: string]: unknown;
 }
@@ -69,7 +71,7 @@ export async function withEngine(cmd: Command,
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   for (const s of sigs) process.on(s, onInterrupt);
   try {
-    engine = await createEngine({ plugins: g.plugins, options: adapterFlags(g) });
+    engine = await createEngine({ plugins: g.plugins, options: adapterFlags(g), hostRoot: g.hostRoot });
     await body(engine, g);
   } catch (err) {
     if (!interrupted) process.exitCode = reportError(toScopeError(err), g);

@@ -39,7 +39,7 @@ Examples:
         if (!['md', 'json'].includes(opts.format)) throw new ScopeError('E_USAGE',
           `--format ${opts.format}: give md or json`);
         const rows = await runMatrix({
-          labFile: opts.lab ?? opts.targets ?? LAB_FILE, createFrom: opts.create,
+          labFile: opts.lab ?? opts.targets ?? LAB_FILE, createFrom: opts.create, hostRoot: g.hostRoot,
           only: opts.runtime ? [opts.runtime, ...opts.runtime.split(',').map((s) => s.trim())] : undefined,
         });
         const counts = countOutcomes(rows);

@@ -1,6 +1,7 @@
 /** The `scope-engine` command line: global options, the commands, and usage errors as E_USAGE. */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { builtinRegistry, ErrorCodes, ScopeError } from '../core/index';
+import { addAgentCommand } from './agent-command';
 import { addDiscoveryCommands } from './commands';
 import { collect } from './context';
 import { addFlowCommands } from './flow-commands';
@@ -18,6 +19,9 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON for scripts (errors too: {"error": {"code", "message"}})', false)
     .option('--plugins <file>', 'also load the adapters listed in this plugins.json (repeatable)',
       collect, [] as string[])
+    .addOption(new Option('--host-root <dir>',
+      'where the host\'s / is mounted, when scope-engine runs in a container ' +
+      '(found by itself when mounted; default /)').env('SCOPE_ENGINE_HOST_ROOT'))
     .configureHelp({ showGlobalOptions: true });
   // Each built-in adapter's own flags, as it declares them (containerd's --namespace, LXC's --lxcpath).
   for (const o of builtinRegistry.flags()) program.option(o.flag!, o.help);
@@ -35,6 +39,7 @@ Examples:
   addInsideCommands(program);
   addFlowCommands(program);
   addMatrixCommand(program);
+  addAgentCommand(program);
   // Commander's own exits (usage errors) become E_USAGE; help and --version stay 0.
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();

@@ -15,7 +15,7 @@ import {
   CALL_DEADLINE_ENV, DEFAULT_CALL_DEADLINE_MS, DEFAULT_IMPORT_TIMEOUT_MS, IMPORT_TIMEOUT_ENV, timeoutFrom,
 } from './config/timeouts';
 import type { Container, ContainerRuntime, ProbeResult } from './runtime';
-import { Caller, Clock, Env } from './tokens';
+import { Caller, Clock, Env, HostRoot } from './tokens';
 
 /** An adapter as loaded: where it came from and the guarded instance the engine calls. */
 export interface LoadedRuntime {
@@ -59,6 +59,8 @@ export class Engine {
     @inject(Clock) readonly clock: Clock,
     /** Whom the flows act for: a user can enter only the containers of its own user namespaces. */
     @inject(Caller) readonly caller: Caller,
+    /** Where the host's files are: the paths a user gives under it are resolved as the host would. */
+    @inject(HostRoot) readonly hostRoot: HostRoot,
   ) {}
 
   /**

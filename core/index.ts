@@ -31,6 +31,8 @@ export interface EngineOptions {
   env?: Env;
   /** Built-ins' option values that win over plugins.json, as the CLI's --namespace and --lxcpath do. */
   options?: Options;
+  /** The directory the host's root is mounted at, as with --host-root; by default found (see native/host-root.ts). */
+  hostRoot?: string;
   /** A container to build in; what is registered there wins over the defaults (tests swap parts here). */
   parent?: DependencyContainer;
 }
@@ -47,7 +49,9 @@ export function engineContainer(opts: EngineOptions = {}): DependencyContainer {
   if (missing(Caller)) c.register(Caller, { useValue: processDefaults.caller() });
   if (missing(Spawn)) c.register(Spawn, { useValue: processDefaults.spawn });
   if (missing(Clock)) c.register(Clock, { useValue: processDefaults.clock });
-  if (missing(HostRoot)) c.register(HostRoot, { useValue: processDefaults.hostRoot });
+  if (opts.hostRoot !== undefined || missing(HostRoot)) {
+    c.register(HostRoot, { useValue: processDefaults.hostRoot(opts.hostRoot) });
+  }
   if (missing(Registry)) c.register(Registry, { useValue: builtinRegistry });
   if (missing(ConfigFiles)) c.register(ConfigFiles, {
     useFactory: (d) => configFilesFor(d.resolve<Env>(Env), opts.plugins),

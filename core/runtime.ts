@@ -25,8 +25,9 @@ export interface Container {
   /** The user namespace's ID maps, when the runtime tells them (podman, LXD). */
   idMappings?: { uid: IdMapping[]; gid: IdMapping[] };
   /**
-   * Host path of the container's OCI runtime spec (config.json), when the runtime keeps one: the
-   * seccomp profile its own exec applies, which an engine that cannot read the live filter applies too.
+   * Path of the container's OCI runtime spec (config.json), as the engine reaches the host's files,
+   * when the runtime keeps one: the seccomp profile its own exec applies, which an engine that cannot
+   * read the live filter applies too.
    */
   spec?: string;
   /** The user whose rootless runtime runs it, when root finds it in that user's service. */

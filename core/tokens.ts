@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runTool, type ToolOptions } from '../base/tool';
+import { HostRoot as HostFiles } from '../native/host-root';
 
 /** The environment (DOCKER_HOST, XDG_RUNTIME_DIR, ...). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -29,8 +30,8 @@ export interface Clock {
 }
 export const Clock = Symbol('Clock');
 
-/** The directory the host's files are read under: "/" unless the engine sees the host from elsewhere. */
-export type HostRoot = string;
+/** Where the host's files are: "/" on the host, its mount (/hostfs) for an engine in a container. */
+export type HostRoot = HostFiles;
 export const HostRoot = Symbol('HostRoot');
 
 /** A built-in adapter's options: its plugins.json entry's "options", with the CLI's flags for it on top. */
@@ -43,5 +44,6 @@ export const processDefaults = {
   caller: (): Caller => ({ uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 }),
   spawn: runTool as Spawn,
   clock: { now: () => performance.now(), sleep: (ms: number) => sleep(ms).then(() => undefined) } as Clock,
-  hostRoot: '/' as HostRoot,
+  /** Found when first needed: --host-root's directory, else the host's root mounted here, else "/". */
+  hostRoot: (dir?: string): HostRoot => new HostFiles(dir),
 };

@@ -54,6 +54,8 @@ export interface Binding {
   /** Sends `signal` (a number) to the pinned process; one that has exited is not an error. */
   pidfdSignal(pidfd: number, signal: number): void;
   openRoot(pid: number): number;
+  /** Where `path` is when resolved inside the directory `root` as if it were `/` (openat2 RESOLVE_IN_ROOT). */
+  resolveInRoot(root: string, path: string): string;
   /** The host UID that made the process's user namespace (0 for the host's own). */
   userNsOwner(pid: number): number;
   closeFd(fd: number): void;

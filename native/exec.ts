@@ -90,7 +90,7 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
   if (namespaces.length) args.push('--ns', namespaces.join(','));
   const ids = credentials(target, opts, namespaces.includes('user'));
   args.push('--uid', String(ids.uid), '--gid', String(ids.gid), '--groups', ids.groups.join(','));
-  const program = opts.hostBinary ? opts.argv[0] : opts.program;
+  const program = opts.hostBinary ? opts.program ?? opts.argv[0] : opts.program;
   if (program) args.push('--exec-file', program);
   if (opts.tty) args.push('--tty');
   if (opts.keep) args.push('--keep');
@@ -218,6 +218,22 @@ function readEnviron(target: Target, env: Record<string, string>): void {
   }
 }
 
+/**
+ * Why copying a piece of confinement is refused, and what the engine needs for it: an engine in a
+ * container (a node agent) meets these when it has less than its targets.
+ */
+const REFUSED_HINTS: Record<string, string> = {
+  capabilities: 'the engine hands on only capabilities it has, and needs CAP_SETPCAP to drop the others: ' +
+    'give it every capability its targets have (see the README\'s node agent), or --privileged runs without them',
+  rlimit: 'the target\'s limit is above the engine\'s own hard limit, which only CAP_SYS_RESOURCE may raise: ' +
+    'give the engine limits no lower than its targets\' (docker run --ulimit nproc=$(ulimit -Hu) ...)',
+  seccomp: 'the kernel shows a process\'s seccomp filters only to a tracer with CAP_SYS_ADMIN and CAP_SYS_PTRACE ' +
+    'that has no filter of its own: run the engine unconfined by seccomp (--security-opt seccomp=unconfined) ' +
+    'for a runtime that keeps no OCI spec to read the profile from (LXD), or --privileged runs without it',
+  default: `copying it needs CAP_SYS_ADMIN and CAP_SYS_PTRACE${process.getuid?.() === 0
+    ? ' and no seccomp filter of the engine\'s own' : ' (run as root)'}, or --privileged runs without it`,
+};
+
 function helperError(ev: HelperEvent | undefined, opts: ExecOptions): ScopeError {
   if (!ev) return new ScopeError('E_NAMESPACE', 'the exec helper ended without starting the program');
   const what = `${ev.stage}: ${ev.detail ? `${ev.detail}: ` : ''}${ev.code || 'error'}`;
@@ -227,12 +243,10 @@ function helperError(ev: HelperEvent | undefined, opts: ExecOptions): ScopeError
       `the container is paused (its cgroup ${ev.detail} is frozen); unpause it first`, { details });
   }
   if (CONFINEMENT_STAGES.has(ev.stage)) {
+    const refused = ev.code === 'EPERM' || ev.code === 'EACCES';
     return new ScopeError('E_CONFINEMENT', `cannot give the program the target's confinement: ${what}` +
       (ev.stage === 'seccomp' && ev.code === 'EBUSY' ? '; stop the tracer first' : '') +
-      (ev.code === 'EPERM' || ev.code === 'EACCES'
-        ? '; copying it needs CAP_SYS_ADMIN and CAP_SYS_PTRACE' +
-          `${process.getuid?.() === 0 ? ' and no seccomp filter of the engine\'s own' : ' (run as root)'}` +
-          ', or --privileged runs without it' : ''), { details });
+      (refused ? `; ${REFUSED_HINTS[ev.stage] ?? REFUSED_HINTS.default}` : ''), { details });
   }
   if (ev.stage === 'exec' || ev.stage === 'open host binary') {
     const code: ErrorCode = ev.code === 'ENOENT' ? 'E_EXEC_NOT_FOUND' : 'E_EXEC_DENIED';

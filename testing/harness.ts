@@ -9,6 +9,7 @@ import { engineContainer } from '../core/index';
 import { Registry } from '../core/registry';
 import type { ContainerRuntime } from '../core/runtime';
 import { Caller, Clock, Env, HostRoot, Spawn, type Options } from '../core/tokens';
+import { HostRoot as HostFiles } from '../native/host-root';
 
 /** What a test puts in place of the machine's. Unset: an empty environment, and the process's own for the rest. */
 export interface Swaps {
@@ -16,7 +17,8 @@ export interface Swaps {
   caller?: Caller;
   spawn?: Spawn;
   clock?: Clock;
-  hostRoot?: HostRoot;
+  /** A directory standing for the host's root (its /run, /etc, /proc are read there). */
+  hostRoot?: string;
   /** A registry other than the process-wide one the built-ins registered into. */
   registry?: Registry;
   /** Anything else to register first, e.g. a recording client in place of a built-in one. */
@@ -37,7 +39,7 @@ export function testContainer(swaps: Swaps = {}): DependencyContainer {
   if (swaps.caller) parent.register(Caller, { useValue: swaps.caller });
   if (swaps.spawn) parent.register(Spawn, { useValue: swaps.spawn });
   if (swaps.clock) parent.register(Clock, { useValue: swaps.clock });
-  if (swaps.hostRoot) parent.register(HostRoot, { useValue: swaps.hostRoot });
+  if (swaps.hostRoot) parent.register(HostRoot, { useValue: new HostFiles(swaps.hostRoot, { check: false }) });
   if (swaps.registry) parent.register(Registry, { useValue: swaps.registry });
   swaps.register?.(parent);
   return parent;

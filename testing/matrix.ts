@@ -25,6 +25,8 @@ export interface MatrixOptions {
   only?: string[];
   busybox?: string;
   env?: Record<string, string | undefined>;
+  /** --host-root. */
+  hostRoot?: string;
 }
 
 export function loadLab(file = LAB_FILE): LabRow[] {
@@ -63,7 +65,7 @@ export async function runMatrix(opts: MatrixOptions = {}): Promise<MatrixRow[]> 
   const plugins = [...new Set(lab.map((r) => r.plugins).filter((p): p is string => !!p))];
   const created = opts.createFrom ? await createFixtures(lab, opts.createFrom) : undefined;
   if (created) lab = created.rows;
-  const engine = await createEngine({ plugins, env: opts.env });
+  const engine = await createEngine({ plugins, env: opts.env, hostRoot: opts.hostRoot });
   const rows: MatrixRow[] = [];
   try {
     const statuses = await engine.status();

@@ -8,7 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { inject, injectable } from 'tsyringe';
 import { PACKAGE_ROOT } from '../../base/paths';
 import { socketProblem, type ProbeResult } from '../../core/runtime';
-import { Env } from '../../core/tokens';
+import { Env, HostRoot } from '../../core/tokens';
 import { daemonError, loadProtos, unary, type Service } from '../grpc';
 import { daemonTimeoutMs } from '../options';
 
@@ -38,6 +38,8 @@ export class ContainerdClient {
   private grpcModule?: typeof grpc;
 
   readonly address: string;
+  /** The address's socket, found under the host's root. */
+  readonly socketPath: string;
   /** How long one call may take before containerd counts as not answering. */
   readonly deadlineMs: number;
 
@@ -45,13 +47,10 @@ export class ContainerdClient {
    * Shared by ctr and nerdctl, so built without an entry's options: the address is CONTAINERD_ADDRESS
    * (default /run/containerd/containerd.sock), the deadline the environment's.
    */
-  constructor(@inject(Env) env: Env) {
+  constructor(@inject(Env) env: Env, @inject(HostRoot) hostRoot: HostRoot) {
     this.address = env.CONTAINERD_ADDRESS || DEFAULT_CONTAINERD_ADDRESS;
+    this.socketPath = hostRoot.path(this.address.replace(/^unix:\/\//, ''));
     this.deadlineMs = daemonTimeoutMs({}, env);
-  }
-
-  get socketPath(): string {
-    return this.address.replace(/^unix:\/\//, '');
   }
 
   async probe(): Promise<ProbeResult> {

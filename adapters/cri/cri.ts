@@ -6,7 +6,6 @@
  * crictl inspect and inspektor-gadget read it; a pod's sandbox (pause) container is never a result.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { ScopeError } from '../../base/errors';
 import {
@@ -49,7 +48,8 @@ export class CriRuntime implements ContainerRuntime {
     @inject(HostRoot) private readonly hostRoot: HostRoot) {
     this.timeoutMs = daemonTimeoutMs(options, env);
     try {
-      this.named = namedEndpoint(options.endpoint, env.CONTAINER_RUNTIME_ENDPOINT);
+      const named = namedEndpoint(options.endpoint, env.CONTAINER_RUNTIME_ENDPOINT);
+      this.named = named && { ...named, socketPath: hostRoot.path(named.socketPath) };
     } catch (err) {
       if (options.endpoint !== undefined) throw err;
       this.problem = (err as Error).message;
@@ -78,7 +78,7 @@ export class CriRuntime implements ContainerRuntime {
     const container = this.toContainer(c, await client.containerStatus(c.id));
     requireRunning(container);
     // A PID from the runtime names a process of the host's PID namespace; one we cannot see is no target.
-    if (!existsSync(join(this.hostRoot, 'proc', String(container.pid)))) {
+    if (!existsSync(this.hostRoot.path(`/proc/${container.pid}`))) {
       throw new ScopeError('E_NOT_RUNNING',
         `the CRI runtime reports PID ${container.pid} for ${container.name}, and no such process ` +
         'runs here (is scope-engine in the host\'s PID namespace?)', { details: { container } });
@@ -169,7 +169,7 @@ export class CriRuntime implements ContainerRuntime {
       if (!existsSync(s.socketPath)) continue;
       // Root's, in directories only root may change: else a user who made /run/k0s where k0s is not
       // installed could answer root's engine with PIDs of their choosing.
-      const why = notOwned(s.socketPath, 0, this.hostRoot);
+      const why = notOwned(s.socketPath, 0, this.hostRoot.dir);
       if (why) {
         tried.push(`${s.socketPath}: ${why}`);
         continue;

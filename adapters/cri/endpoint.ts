@@ -3,8 +3,8 @@
  * and k0s move: so, as crictl does, CONTAINER_RUNTIME_ENDPOINT or the adapter's "endpoint" option
  * when given, else the first of the usual sockets that answers CRI's Version.
  */
-import { join } from 'node:path';
 import { ScopeError } from '../../base/errors';
+import type { HostRoot } from '../../core/tokens';
 import { parseEndpoint } from '../docker/endpoint';
 
 /**
@@ -52,7 +52,7 @@ export function namedEndpoint(option: unknown, variable: string | undefined): Ch
   return undefined;
 }
 
-/** The usual sockets as seen from `hostRoot`. */
-export function usualSockets(hostRoot: string): { socketPath: string; who: string }[] {
-  return USUAL_SOCKETS.map((s) => ({ socketPath: join(hostRoot, s.path), who: s.who }));
+/** The usual sockets, found under the host's root. */
+export function usualSockets(hostRoot: HostRoot): { socketPath: string; who: string }[] {
+  return USUAL_SOCKETS.map((s) => ({ socketPath: hostRoot.path(s.path), who: s.who }));
 }

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { requireRunning, type Container, type ContainerRuntime, type ProbeResult } from '../../core/runtime';
-import { Caller, Env, Options } from '../../core/tokens';
+import { Caller, Env, HostRoot, Options } from '../../core/tokens';
 import { daemonTimeoutMs } from '../options';
 import { DockerApiClient } from './api';
-import { chooseEndpoint } from './endpoint';
+import { chooseEndpoint, inHostRoot } from './endpoint';
 import { hostPid, specPath } from './rootless';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
@@ -16,10 +16,12 @@ export class DockerRuntime implements ContainerRuntime {
   readonly name = 'docker';
   private readonly client: DockerApiClient;
 
-  constructor(@inject(Options) options: Options, @inject(Env) env: Env, @inject(Caller) caller: Caller) {
+  constructor(@inject(Options) options: Options, @inject(Env) env: Env, @inject(Caller) caller: Caller,
+    @inject(HostRoot) hostRoot: HostRoot) {
     // An explicit "host" option in plugins.json wins over the environment, as `docker -H` does.
-    const endpoint = chooseEndpoint(options.host, env, 'DOCKER_HOST', () => `unix://${defaultSocket(env, caller.uid)}`);
-    this.client = new DockerApiClient(endpoint, 'docker', daemonTimeoutMs(options, env));
+    const endpoint = chooseEndpoint(options.host, env, 'DOCKER_HOST',
+      () => `unix://${defaultSocket(env, caller.uid, hostRoot)}`);
+    this.client = new DockerApiClient(inHostRoot(endpoint, hostRoot), 'docker', daemonTimeoutMs(options, env));
   }
 
   probe(): Promise<ProbeResult> {
@@ -48,8 +50,8 @@ export class DockerRuntime implements ContainerRuntime {
  * The system daemon's socket for root; for a user, that user's rootless daemon's when it runs, as its setup
  * tool points DOCKER_HOST.
  */
-function defaultSocket(env: Env, uid: number): string {
+function defaultSocket(env: Env, uid: number, hostRoot: HostRoot): string {
   if (uid === 0) return DEFAULT_DOCKER_SOCKET;
   const own = join(env.XDG_RUNTIME_DIR || `/run/user/${uid}`, 'docker.sock');
-  return existsSync(own) ? own : DEFAULT_DOCKER_SOCKET;
+  return existsSync(hostRoot.path(own)) ? own : DEFAULT_DOCKER_SOCKET;
 }

@@ -1,5 +1,5 @@
 /** Where the Docker-API daemon listens: DOCKER_HOST (or an adapter option) parsed for dockerode. */
-import type { Env } from '../../core/tokens';
+import type { Env, HostRoot } from '../../core/tokens';
 import { ScopeError } from '../../base/errors';
 
 export interface Endpoint {
@@ -29,6 +29,11 @@ export function parseEndpoint(url: string): Endpoint | undefined {
     if (hp && Number(hp[2]) > 0 && Number(hp[2]) < 65536) return { url, host: hp[1], port: Number(hp[2]) };
   }
   return undefined;
+}
+
+/** `e` with its socket found under the host's root: an address names the host's file, wherever the engine runs. */
+export function inHostRoot(e: Endpoint, hostRoot: HostRoot): Endpoint {
+  return e.socketPath && !e.problem ? { ...e, socketPath: hostRoot.path(e.socketPath) } : e;
 }
 
 const WANTED = 'give unix:///path/to.sock or tcp://host:port of a daemon on this machine';

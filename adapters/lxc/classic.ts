@@ -23,8 +23,12 @@ export interface ClassicContainer {
 }
 
 export class ClassicLxc {
-  /** `env` is the environment the tools run in (their PATH). */
-  constructor(readonly lxcpath: string, private readonly env: Env, private readonly spawn: Spawn) {}
+  /**
+   * `env` is the environment the tools run in (their PATH). `unreachable`: why the host's classic
+   * LXC cannot be asked from where the engine runs; every call then fails saying so.
+   */
+  constructor(readonly lxcpath: string, private readonly env: Env, private readonly spawn: Spawn,
+    readonly unreachable?: string) {}
 
   async version(): Promise<string> {
     return (await this.run('lxc-info', ['--version'])).trim();
@@ -54,6 +58,7 @@ export class ClassicLxc {
   }
 
   private run(cmd: string, args: string[]): Promise<string> {
+    if (this.unreachable) return Promise.reject(new ScopeError('E_RUNTIME_UNAVAILABLE', this.unreachable));
     return this.spawn(cmd, args, { env: this.env, installHint: 'apt-get install lxc' });
   }
 }

@@ -3,12 +3,14 @@
  * LXC containers through liblxc's tools (for classic containers, or when no LXD/Incus answers).
  * LXC has no IDs: a container's ID is its name. A virtual machine is refused: its PID is QEMU's.
  */
+import { statSync } from 'node:fs';
 import { inject, injectable } from 'tsyringe';
 import { ScopeError } from '../../base/errors';
 import {
   requireRunning, type Container, type ContainerRuntime, type ContainerState, type IdMapping, type ProbeResult,
 } from '../../core/runtime';
 import { Caller, Env, HostRoot, Options, Spawn } from '../../core/tokens';
+import { inHostNamespace } from '../../native/host-root';
 import { daemonTimeoutMs } from '../options';
 import { ClassicLxc, defaultLxcpath, type ClassicContainer } from './classic';
 import { LxdClient, type LxdInstance } from './lxd-client';
@@ -22,6 +24,8 @@ export class LxcRuntime implements ContainerRuntime {
   /** The LXD or Incus daemon whose socket exists, if any. */
   private readonly lxd?: LxdClient;
   private readonly classic: ClassicLxc;
+  /** Why no LXD socket was found: none on the host, or none visible from the engine's container. */
+  private readonly noLxd: ScopeError;
 
   /** Options: "project" (LXD's), "lxcpath" (classic LXC's, also --lxcpath), "timeoutMs". */
   constructor(@inject(Options) options: Options, @inject(Env) env: Env,
@@ -29,8 +33,12 @@ export class LxcRuntime implements ContainerRuntime {
     @inject(HostRoot) hostRoot: HostRoot) {
     const project = typeof options.project === 'string' ? options.project : undefined;
     this.lxd = LxdClient.find(env, hostRoot, project, daemonTimeoutMs(options, env));
+    // In a container that cannot see the host's files, a socket missing here says nothing of the host.
+    this.noLxd = hostRoot.visible ? new ScopeError('E_NOT_FOUND', 'no LXD or Incus socket')
+      : new ScopeError('E_RUNTIME_UNAVAILABLE', 'no LXD or Incus socket here: scope-engine runs in a container ' +
+        'without the host\'s root; mount it (-v /:/hostfs:ro --host-root /hostfs) or the socket (LXD_SOCKET)');
     const lxcpath = (typeof options.lxcpath === 'string' && options.lxcpath) || defaultLxcpath(env, caller.uid);
-    this.classic = new ClassicLxc(lxcpath, env, spawn);
+    this.classic = new ClassicLxc(lxcpath, env, spawn, classicUnreachable(lxcpath, hostRoot));
   }
 
   async probe(): Promise<ProbeResult> {
@@ -62,7 +70,7 @@ export class LxcRuntime implements ContainerRuntime {
 
   async resolve(ref: string): Promise<Container> {
     const [inst, classic] = await Promise.allSettled([
-      this.lxd ? this.lxd.instance(ref) : Promise.reject(new ScopeError('E_NOT_FOUND', 'no LXD')),
+      this.lxd ? this.lxd.instance(ref) : Promise.reject(this.noLxd),
       this.classic.info(ref),
     ]);
     const found = [inst, classic].filter((r) => r.status === 'fulfilled');
@@ -91,11 +99,15 @@ export class LxcRuntime implements ContainerRuntime {
       throw new ScopeError('E_RUNTIME_UNAVAILABLE',
         `no classic LXC container named "${ref}", and LXD cannot say: ${why.message}`, { cause: why });
     }
+    if (this.classic.unreachable) {
+      throw new ScopeError('E_RUNTIME_UNAVAILABLE',
+        `no LXD instance named "${ref}", and classic LXC cannot say: ${this.classic.unreachable}`);
+    }
     throw new ScopeError('E_NOT_FOUND', `no LXD instance or LXC container named "${ref}"`);
   }
 
   private async lxdServer() {
-    if (!this.lxd) throw new Error('no LXD or Incus socket');
+    if (!this.lxd) throw this.noLxd;
     return this.lxd.server();
   }
 
@@ -123,6 +135,27 @@ export class LxcRuntime implements ContainerRuntime {
       labels: { [KIND_LABEL]: 'classic' }, image: '',
     };
   }
+}
+
+/**
+ * Why the host's classic LXC cannot be asked from here, if it cannot: its tools talk to each
+ * container's command socket, an abstract socket of the host's network namespace named after the
+ * lxcpath, so the engine needs that namespace and the lxcpath at its own path. Undefined where the
+ * host has no such lxcpath (nothing to ask).
+ */
+function classicUnreachable(lxcpath: string, hostRoot: HostRoot): string | undefined {
+  const onHost = statSync(hostRoot.path(lxcpath), { throwIfNoEntry: false });
+  if (!onHost?.isDirectory()) return undefined;
+  if (!inHostNamespace('net')) {
+    return 'classic LXC answers on abstract sockets of the host\'s network namespace, and scope-engine runs ' +
+      'in another: run it with --network host (hostNetwork: true)';
+  }
+  const here = statSync(lxcpath, { throwIfNoEntry: false });
+  if (here?.dev !== onHost.dev || here.ino !== onHost.ino) {
+    return `classic LXC names its containers' sockets after the lxcpath, and the host's ${lxcpath} is not ` +
+      `mounted at that path here: add -v ${lxcpath}:${lxcpath}`;
+  }
+  return undefined;
 }
 
 function lxdState(status: string): ContainerState {

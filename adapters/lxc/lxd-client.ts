@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ScopeError } from '../../base/errors';
-import type { Env } from '../../core/tokens';
+import type { Env, HostRoot } from '../../core/tokens';
 import { DEFAULT_DAEMON_TIMEOUT_MS } from '../../core/config/timeouts';
 
 export interface LxdInstance {
@@ -19,14 +19,13 @@ export interface LxdInstance {
   state?: { pid: number; status: string } | null;
 }
 
-/** The sockets to try, in order; the usual places are looked for under `hostRoot`. */
-export function lxdSocketCandidates(env: Env, hostRoot = '/'): string[] {
-  const usual = (path: string) => join(hostRoot, path);
+/** The sockets to try, in order, as the host names them. */
+export function lxdSocketCandidates(env: Env): string[] {
   const c: (string | undefined)[] = [
     env.LXD_SOCKET, env.LXD_DIR && join(env.LXD_DIR, 'unix.socket'),
-    usual('/var/snap/lxd/common/lxd/unix.socket'), usual('/var/lib/lxd/unix.socket'),
+    '/var/snap/lxd/common/lxd/unix.socket', '/var/lib/lxd/unix.socket',
     env.INCUS_SOCKET, env.INCUS_DIR && join(env.INCUS_DIR, 'unix.socket'),
-    usual('/run/incus/unix.socket'), usual('/var/lib/incus/unix.socket'),
+    '/run/incus/unix.socket', '/var/lib/incus/unix.socket',
   ];
   return c.filter((p): p is string => !!p);
 }
@@ -38,9 +37,9 @@ export class LxdClient {
   constructor(readonly socketPath: string, private readonly project?: string,
     readonly timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS) {}
 
-  /** The first candidate socket that exists, or undefined when none does. */
-  static find(env: Env, hostRoot: string, project?: string, timeoutMs?: number): LxdClient | undefined {
-    const path = lxdSocketCandidates(env, hostRoot).find((p) => existsSync(p));
+  /** The first candidate socket that exists under the host's root, or undefined when none does. */
+  static find(env: Env, hostRoot: HostRoot, project?: string, timeoutMs?: number): LxdClient | undefined {
+    const path = lxdSocketCandidates(env).map((p) => hostRoot.path(p)).find((p) => existsSync(p));
     return path ? new LxdClient(path, project, timeoutMs) : undefined;
   }
 

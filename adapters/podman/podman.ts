@@ -9,7 +9,7 @@ import { inject, injectable } from 'tsyringe';
 import { ScopeError } from '../../base/errors';
 import { requireRunning, type Container, type ContainerRuntime, type ProbeResult } from '../../core/runtime';
 import { Caller, Env, HostRoot, Options, Spawn } from '../../core/tokens';
-import { chooseEndpoint } from '../docker/endpoint';
+import { chooseEndpoint, inHostRoot } from '../docker/endpoint';
 import { daemonTimeoutMs } from '../options';
 import { PodmanCli } from './cli';
 import { PodmanService } from './service';
@@ -24,12 +24,14 @@ export class PodmanRuntime implements ContainerRuntime {
   private readonly cli: PodmanCli;
   private readonly users: () => UserService[];
   private useApi?: Promise<boolean>;
+  private readonly hostRoot: HostRoot;
 
   constructor(@inject(Options) options: Options, @inject(Env) env: Env, @inject(Caller) caller: Caller,
     @inject(Spawn) spawn: Spawn, @inject(HostRoot) hostRoot: HostRoot) {
     const endpoint = chooseEndpoint(options.host, env, 'CONTAINER_HOST', () => defaultAddress(env, caller.uid));
     const timeoutMs = daemonTimeoutMs(options, env);
-    this.own = new PodmanService(endpoint, timeoutMs);
+    this.hostRoot = hostRoot;
+    this.own = new PodmanService(inHostRoot(endpoint, hostRoot), timeoutMs);
     this.cli = new PodmanCli(env, spawn);
     // An address given names one podman; without one, root means every podman on the machine.
     const everyone = caller.uid === 0 && options.host === undefined && !env.CONTAINER_HOST;
@@ -43,13 +45,16 @@ export class PodmanRuntime implements ContainerRuntime {
     const viaApi = await this.own.probe();
     // What the probe found decides the path for the calls that follow, so that a socket that does
     // not answer is waited for once, not once more by each call.
-    this.useApi = Promise.resolve(viaApi.available);
+    this.useApi = Promise.resolve(viaApi.available || this.hostRoot.contained);
     const users = this.users();
     const others = users.length ? ` and the rootless services of ${users.map((u) => u.user).join(', ')}` : '';
     if (viaApi.available) return { ...viaApi, endpoint: `${viaApi.endpoint} (API)${others}` };
     // An address given and unusable is the user's choice gone wrong: podman's command would act on
     // another podman than the one asked for, so there is no fallback to it.
     if (this.own.api.endpoint.problem) return viaApi;
+    // In a container, a podman command would manage the container's own storage, not the host's.
+    if (this.hostRoot.contained) return { ...viaApi, reason: `${viaApi.reason} (the podman command is not asked ` +
+      'from a container: mount the host\'s / or its podman socket)' };
     try {
       return {
         available: true, version: await this.cli.version(),
@@ -72,7 +77,9 @@ export class PodmanRuntime implements ContainerRuntime {
   async resolve(ref: string): Promise<Container> {
     this.own.api.refuseBadEndpoint();
     try {
-      return requireRunning((await this.apiAnswers()) ? await this.own.inspect(ref) : await this.cli.inspect(ref));
+      const c = requireRunning((await this.apiAnswers()) ? await this.own.inspect(ref) : await this.cli.inspect(ref));
+      // libpod names the spec's host path.
+      return c.spec ? { ...c, spec: this.hostRoot.path(c.spec) } : c;
     } catch (err) {
       if ((err as ScopeError).code !== 'E_NOT_FOUND') throw err;
       return requireRunning(await this.resolveInUsers(ref, err as ScopeError));
@@ -95,7 +102,7 @@ export class PodmanRuntime implements ContainerRuntime {
 
   /** Decided once: a listening socket wins, as podman-remote would use it. */
   private apiAnswers(): Promise<boolean> {
-    this.useApi ??= this.own.probe().then((p) => p.available);
+    this.useApi ??= this.hostRoot.contained ? Promise.resolve(true) : this.own.probe().then((p) => p.available);
     return this.useApi;
   }
 }

@@ -5,9 +5,9 @@
  * is in a user namespace that user made (a rootless container of theirs).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ScopeError } from '../../base/errors';
 import type { Container } from '../../core/runtime';
+import type { HostRoot } from '../../core/tokens';
 import { native } from '../../native/index';
 import { notOwned } from '../owned-socket';
 import { PodmanService } from './service';
@@ -21,10 +21,11 @@ export interface UserService {
 
 /**
  * The users' services whose socket, and the directories up to /run/user/UID, belong to the user the
- * directory is named after and nobody else may change, under `hostRoot`'s /run/user.
+ * directory is named after and nobody else may change, under the host's /run/user. Below it, paths
+ * are the users' own: joined, never resolved, so that a link a user made there is refused, not followed.
  */
-export function userServices(hostRoot: string, timeoutMs: number): UserService[] {
-  const runUser = join(hostRoot, 'run', 'user');
+export function userServices(hostRoot: HostRoot, timeoutMs: number): UserService[] {
+  const runUser = hostRoot.path('/run/user');
   let dirs: string[];
   try {
     dirs = readdirSync(runUser).filter((d) => /^[1-9]\d*$/.test(d));
@@ -63,10 +64,10 @@ export function theirs(c: Container, u: UserService): Container {
 }
 
 
-function loginNames(hostRoot: string): Map<number, string> {
+function loginNames(hostRoot: HostRoot): Map<number, string> {
   const names = new Map<number, string>();
   try {
-    for (const line of readFileSync(join(hostRoot, 'etc', 'passwd'), 'utf8').split('\n')) {
+    for (const line of readFileSync(hostRoot.path('/etc/passwd'), 'utf8').split('\n')) {
       const [name, , uid] = line.split(':');
       if (name && uid && !names.has(Number(uid))) names.set(Number(uid), name);
     }

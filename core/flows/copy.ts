@@ -45,7 +45,7 @@ export async function copyInto(engine: Engine, selector: string, ref: string, sr
   return withContainerTarget(engine, selector, ref, undefined, async ({ target }) => {
     const fs = new ContainerFs(target);
     const owner = opts.owner !== undefined ? await parseUserSpec(opts.owner, fs) : undefined;
-    return copyIn(fs, src, dest, { owner, mode: opts.mode });
+    return copyIn(fs, src === '-' ? src : engine.hostRoot.userPath(src), dest, { owner, mode: opts.mode });
   });
 }
 

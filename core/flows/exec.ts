@@ -31,7 +31,8 @@ export async function execIn<T>(engine: Engine, selector: string, ref: string, r
     const ids = req.user !== undefined ? await parseUserSpec(req.user, new ContainerFs(target)) : undefined;
     return use(spawnInTarget(target, {
       argv: req.argv, namespaces: req.namespaces, uid: ids?.uid, gid: ids?.gid, cwd: req.cwd, env: req.env,
-      hostBinary: req.hostBinary, tty: req.tty, privileged: req.privileged, stdio: req.stdio,
+      hostBinary: req.hostBinary, program: req.hostBinary ? engine.hostRoot.userPath(req.argv[0]) : undefined,
+      tty: req.tty, privileged: req.privileged, stdio: req.stdio,
     }));
   });
 }

@@ -8,7 +8,7 @@ export { askPayload } from './ipc';
 export { runPayload, type RunOptions, type RunResult } from './run';
 export { stopPayload, type StopOptions, type StopResult } from './stop';
 export { writeDconf, type DconfResult } from './dconf';
-export { refusePaused, withContainerTarget, type OpenedTarget } from './target';
+export { refuseOwnPidNamespace, refusePaused, withContainerTarget, type OpenedTarget } from './target';
 export type { Progress } from '../payload/install';
 export type { ExecProcess } from '../../native/exec';
 export type { IpcAnswer } from '../../native/ipc';

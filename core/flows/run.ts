@@ -71,7 +71,7 @@ export async function lockHolder(fs: ContainerFs, lockPath: string): Promise<num
 }
 
 export async function runPayload(engine: Engine, selector: string, ref: string, opts: RunOptions): Promise<RunResult> {
-  const payload = loadPayload(opts.payloadDir);
+  const payload = loadPayload(opts.payloadDir && engine.hostRoot.userPath(opts.payloadDir));
   const { container, target } = await openContainerTarget(engine, selector, ref, opts.pid);
   try {
     refusePaused(container);

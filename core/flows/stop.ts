@@ -38,7 +38,7 @@ export interface StopResult {
 
 export async function stopPayload(engine: Engine, selector: string, ref: string,
   opts: StopOptions): Promise<StopResult> {
-  const payload = loadPayload(opts.payloadDir);
+  const payload = loadPayload(opts.payloadDir && engine.hostRoot.userPath(opts.payloadDir));
   if (!payload.lock) throw new ScopeError('E_PAYLOAD',
     `payload ${payload.name} keeps no lock file, so its loader cannot be told from others`);
   const { container, target } = await openContainerTarget(engine, selector, ref, opts.all ? undefined : opts.pid);

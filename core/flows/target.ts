@@ -74,7 +74,7 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
  * container started without --pid=host) sees other processes, or none, under those numbers: whatever
  * it did there would be done to the wrong process or fail halfway, so nothing is done at all.
  */
-function refuseOwnPidNamespace(): void {
+export function refuseOwnPidNamespace(): void {
   if (inHostPidNamespace()) return;
   throw new ScopeError('E_PERMISSION', 'scope-engine runs in a PID namespace of its own, where the PIDs runtimes ' +
     'report name other processes: run its container with --pid=host (docker, podman) or hostPID: true (Kubernetes)');

@@ -100,6 +100,36 @@ Napi::Value OpenRoot(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
+// resolveInRoot(root, path): where `path` is, here, when resolved inside `root` as a process whose
+// root `root` is would resolve it: absolute links and ".." stay inside (RESOLVE_IN_ROOT). The engine
+// reads the host's files through a mount of the host's root (/hostfs), where a plain join would
+// follow /hostfs/var/run -> /run into the engine container's own /run.
+Napi::Value ResolveInRoot(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
+    throw Napi::TypeError::New(info.Env(), "resolveInRoot(root, path) takes two strings");
+  }
+  std::string root = info[0].As<Napi::String>();
+  std::string path = info[1].As<Napi::String>();
+  int rootFd = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootFd < 0) throw sysErrorToJs(info.Env(), errno, "open", root);
+  struct open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC;
+  // No magic links (/proc/self/root...): they would lead out of the root whatever RESOLVE_IN_ROOT says.
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  int fd = sys_openat2(rootFd, path.c_str(), &how);
+  int err = errno;
+  close(rootFd);
+  if (fd < 0) throw sysErrorToJs(info.Env(), err, "openat2", path);
+  // The descriptor's own path names the file as this process reaches it: under `root`.
+  char buf[4096];
+  std::string link = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  err = errno;
+  close(fd);
+  if (n < 0) throw sysErrorToJs(info.Env(), err, "readlink", link);
+  return Napi::String::New(info.Env(), std::string(buf, static_cast<size_t>(n)));
+}
+
 // userNsOwner(pid): the host UID that made the process's user namespace (0 for the host's own).
 Napi::Value UserNsOwner(const Napi::CallbackInfo& info) {
   int pid = intArg(info, 0, "pid");
@@ -282,6 +312,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdAlive", Napi::Function::New(env, PidfdAlive));
   exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal));
   exports.Set("openRoot", Napi::Function::New(env, OpenRoot));
+  exports.Set("resolveInRoot", Napi::Function::New(env, ResolveInRoot));
   exports.Set("userNsOwner", Napi::Function::New(env, UserNsOwner));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("memfdOf", Napi::Function::New(env, MemfdOf));

@@ -127,24 +127,41 @@ static bool has_controllers(const char *opts, const char *want) {
   return true;
 }
 
-/* Where the hierarchy `controllers` ("" for cgroup v2) is mounted here, and the mount's own root. */
-static bool find_mount(const char *mountinfo, const char *controllers, char *point, size_t psize, char *root,
-                       size_t rsize) {
+/* Whether the cgroup `cpath` is below a mount of its hierarchy whose own root is `root`. */
+static bool covers(const char *root, const char *cpath) {
+  size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+  return rl == 0 || (strncmp(cpath, root, rl) == 0 && (cpath[rl] == '/' || cpath[rl] == 0));
+}
+
+/*
+ * Where the hierarchy `controllers` ("" for cgroup v2) is mounted here so that `cpath` is below it,
+ * and the mount's own root; a writable mount wins. An engine in a container has its own cgroup
+ * mounted read-only at /sys/fs/cgroup, rooted at its own cgroup, and the host's whole hierarchy under
+ * the host's root (/hostfs/sys/fs/cgroup): only the latter reaches a target's cgroup. Without one
+ * that covers `cpath`, the first mount of the hierarchy, for the error to name.
+ */
+static bool find_mount(const char *mountinfo, const char *controllers, const char *cpath, char *point, size_t psize,
+                       char *root, size_t rsize) {
   bool v2 = controllers[0] == 0;
+  int best = -1; /* 0: a mount of the hierarchy, 1: one that covers cpath, 2: a writable one that does */
   for (const char *line = mountinfo; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
     const char *sep = strstr(line, " - ");
     const char *eol = strchr(line, '\n');
     if (!sep || (eol && sep > eol)) continue;
-    char fstype[32], opts[512], mroot[PATH_MAX], mpoint[PATH_MAX];
+    char fstype[32], opts[512], mroot[PATH_MAX], mpoint[PATH_MAX], mopts[512];
     if (sscanf(sep + 3, "%31s %*s %511s", fstype, opts) != 2) continue;
-    if (sscanf(line, "%*s %*s %*s %4095s %4095s", mroot, mpoint) != 2) continue;
+    if (sscanf(line, "%*s %*s %*s %4095s %4095s %511s", mroot, mpoint, mopts) != 3) continue;
     if (v2 ? strcmp(fstype, "cgroup2") != 0 : strcmp(fstype, "cgroup") != 0 || !has_controllers(opts, controllers))
       continue;
+    bool rw = strncmp(mopts, "rw", 2) == 0 && (mopts[2] == ',' || mopts[2] == 0);
+    int rank = covers(mroot, cpath) ? (rw ? 2 : 1) : 0;
+    if (rank <= best) continue;
     snprintf(point, psize, "%s", mpoint);
     snprintf(root, rsize, "%s", mroot);
-    return true;
+    best = rank;
+    if (best == 2) return true;
   }
-  return false;
+  return best >= 0;
 }
 
 /* Whether `text` has `line` as one of its lines, whole. */
@@ -189,13 +206,13 @@ static int read_cgroups(pid_t pid, struct confinement *c, struct confine_error *
     bool v2 = controllers[0] == 0;
     any_v1 |= !v2;
     char point[PATH_MAX], root[PATH_MAX];
-    if (!find_mount(mountinfo, controllers, point, sizeof point, root, sizeof root)) {
+    if (!find_mount(mountinfo, controllers, cpath, point, sizeof point, root, sizeof root)) {
       /* On a hybrid host the empty v2 line is systemd's bookkeeping; it is only a limit when v2 is mounted. */
       if (v2 && any_v1) continue;
       return fail(e, "cgroup", ENOENT, "hierarchy \"%s\" is not mounted here", v2 ? "cgroup2" : controllers);
     }
     size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
-    if (rl && (strncmp(cpath, root, rl) != 0 || (cpath[rl] != '/' && cpath[rl] != 0))) {
+    if (!covers(root, cpath)) {
       return fail(e, "cgroup", ENOENT, "%s is outside the mount of \"%s\" (%s)", cpath, controllers, root);
     }
     char dir[PATH_MAX];

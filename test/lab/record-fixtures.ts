@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import '../../adapters';
 import { ContainerdClient } from '../../adapters/containerd/client';
 import type { ContainerRuntime } from '../../core/runtime';
+import { HostRoot } from '../../native/host-root';
 import { buildBuiltin } from '../../testing/harness';
 import * as grpc from '@grpc/grpc-js';
 import { CRI, daemonServices, type Daemon, type GrpcExchange } from '../support/grpc-replay';
@@ -187,7 +188,7 @@ class RecordingClient extends ContainerdClient {
 
 async function recordContainerd(): Promise<void> {
   const [ctrRow, nerdRow] = [labRow('containerd - ctr'), labRow('containerd - nerdctl (labels made through ctr)')];
-  const client = new RecordingClient({ CONTAINERD_ADDRESS: '/run/containerd/containerd.sock' });
+  const client = new RecordingClient({ CONTAINERD_ADDRESS: '/run/containerd/containerd.sock' }, new HostRoot());
   const [ctr, nerdctl] = ['ctr', 'nerdctl'].map((id) => buildBuiltin(id, { namespace: 'default' },
     { register: (c) => c.register(ContainerdClient, { useValue: client }) }).adapter);
   const take = () => {

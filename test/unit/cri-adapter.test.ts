@@ -16,9 +16,12 @@ import { tempDir } from '../support/tmp';
  */
 async function withCri<T>(r: Recording, fn: (a: ContainerRuntime, server: GrpcReplayServer) => Promise<T>,
   { env = {}, hostRoot = hostWith(r) }: { env?: Record<string, string>; hostRoot?: string } = {}): Promise<T> {
-  // The adapter asks Version once before its first call: the probe's recording answers it.
-  const server = await new GrpcReplayServer([...r.exchanges, ...recorded('probe.json').exchanges], CRI).start();
-  const built = buildBuiltin('cri', { endpoint: `unix://${server.socketPath}` }, { env, hostRoot });
+  // The adapter asks Version once before its first call: the probe's recording answers it. The endpoint
+  // names the socket as the host does: the adapter finds it under the host root.
+  mkdirSync(join(hostRoot, 'run'), { recursive: true });
+  const server = await new GrpcReplayServer([...r.exchanges, ...recorded('probe.json').exchanges], CRI,
+    join(hostRoot, 'run', 'cri.sock')).start();
+  const built = buildBuiltin('cri', { endpoint: 'unix:///run/cri.sock' }, { env, hostRoot });
   try {
     return await fn(built.adapter, server);
   } finally {
