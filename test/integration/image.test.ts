@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'mocha';
 import { labRow, requireRuntime } from '../support/lab';
@@ -9,8 +9,7 @@ import { tempDir } from '../support/tmp';
 /**
  * The node agent image (`npm run image`, deploy/image/build.sh) as docker and podman hold it: what is
  * in it and what is not, its size, and the engine in it at work on the lab's containers with the
- * README's flags: the host's PIDs, the capability set, no seccomp filter of its own, the host's
- * cgroups, and the runtime's socket.
+ * README's flags: the host's PIDs, the capability set and the host's root (host-root mode).
  */
 
 const VERSION: string = require('../../../package.json').version;
@@ -22,6 +21,8 @@ const IMAGE = 'scope-engine';
  * pass this bound, which leaves room for the dependencies to grow.
  */
 const MAX_BYTES = 150_000_000;
+/** The lab's busybox image (test/lab/lib.sh), for a target container of this test's own. */
+const LAB_IMAGE = 'scope-lab-busybox';
 /** What an image that is only the engine never holds: a shell, a package manager, a compiler, a build tool. */
 const FORBIDDEN = /(^|\/)(sh|bash|dash|npm|npx|node-gyp|gcc|cc|g\+\+|c\+\+|ld|make|tsc|apt|apt-get|dpkg)$/;
 const DEV_ONLY = /(^|\/)node_modules\/(npm|node-gyp|typescript|mocha|chai|@types\/mocha)\//;
@@ -32,7 +33,6 @@ const DEV_ONLY = /(^|\/)node_modules\/(npm|node-gyp|typescript|mocha|chai|@types
  */
 const CAPS = ['SYS_ADMIN', 'SYS_CHROOT', 'SYS_PTRACE', 'SETUID', 'SETGID', 'KILL', 'DAC_OVERRIDE', 'SETPCAP',
   'CHOWN', 'FOWNER', 'FSETID', 'MKNOD', 'NET_RAW', 'NET_BIND_SERVICE', 'SETFCAP', 'AUDIT_WRITE'];
-const SOCKETS: Record<string, string> = { docker: '/run/docker.sock', podman: '/run/podman/podman.sock' };
 
 interface Ran { code: number; stdout: string; stderr: string }
 
@@ -49,6 +49,20 @@ async function tool(cmd: string, args: string[]): Promise<string> {
   const r = await run(cmd, args);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
   return r.stdout.trim();
+}
+
+let made = 0;
+/** A name of our own for each container this test makes: other test runs share the machine. */
+const uniqueName = () => `scope-image-test-${process.pid}-${made++}`;
+
+/**
+ * The README's line: the engine in the image with the host's PIDs, the capability set (one --cap-add
+ * each unless `caps` says otherwise) and the host's root, read-only, in host-root mode.
+ */
+function agent(rt: string, args: string[], opts: { caps?: string[]; flags?: string[] } = {}): Promise<Ran> {
+  return run(rt, ['run', '--rm', '--name', uniqueName(), '--pid=host', '--network', 'none', '--cap-drop', 'ALL',
+    ...(opts.caps ?? CAPS.flatMap((c) => ['--cap-add', c])), ...(opts.flags ?? []), '-v', '/:/hostfs:ro',
+    `${IMAGE}:latest`, '--host-root', '/hostfs', ...args]);
 }
 
 /** Skips (outside CI) or fails (CI=true) when `rt` has no image of this version: the lab builds it. */
@@ -83,13 +97,6 @@ async function paths(rt: string, name: string): Promise<string[]> {
 for (const rt of ['docker', 'podman']) {
   describe(`the node agent image in ${rt}`, function () {
     const row = labRow(rt);
-    let n = 0;
-    const name = () => `scope-image-test-${process.pid}-${n++}`;
-    /** The engine in the image, as the README runs it, against the host's `rt`. */
-    const agent = (args: string[], caps = CAPS.flatMap((c) => ['--cap-add', c])) => run(rt, ['run', '--rm',
-      '--name', name(), '--pid=host', '--network', 'none', '--cap-drop', 'ALL', ...caps,
-      '--security-opt', 'seccomp=unconfined', '-v', '/sys/fs/cgroup:/sys/fs/cgroup',
-      '-v', `${SOCKETS[rt]}:${SOCKETS[rt]}`, `${IMAGE}:latest`, ...args]);
 
     before(async function () {
       await requireRuntime(this, rt);
@@ -109,7 +116,7 @@ for (const rt of ['docker', 'podman']) {
     });
 
     it('holds node, the engine and its native helpers, and no shell, npm, compiler or dev dependency', async () => {
-      const all = await paths(rt, name());
+      const all = await paths(rt, uniqueName());
       for (const p of ['usr/bin/node', 'usr/bin/env', 'usr/local/bin/scope-engine', 'opt/scope-engine/dist/cli/main.js',
         'opt/scope-engine/native/build/Release/scope_native.node', 'opt/scope-engine/native/build/Release/scope-exec',
         'opt/scope-engine/native/build/Release/scope-probe', 'opt/scope-engine/node_modules/@grpc/grpc-js']) {
@@ -119,19 +126,19 @@ for (const rt of ['docker', 'podman']) {
     });
 
     it('--version says package.json\'s version; --help and runtimes work', async () => {
-      expect(await agent(['--version'])).to.deep.include({ code: 0, stdout: `${VERSION}\n` });
-      const help = await agent(['--help']);
+      expect(await agent(rt, ['--version'])).to.deep.include({ code: 0, stdout: `${VERSION}\n` });
+      const help = await agent(rt, ['--help']);
       expect(help.code).to.equal(0);
       expect(help.stdout).to.contain('Usage: scope-engine');
-      const runtimes = await agent(['runtimes', '--json']);
+      const runtimes = await agent(rt, ['runtimes', '--json']);
       expect(runtimes.code, runtimes.stderr).to.equal(0);
       const mine = (JSON.parse(runtimes.stdout) as { name: string; available: boolean }[]).find((r) => r.name === rt);
-      expect(mine?.available, `${rt} through the mounted socket`).to.equal(true);
+      expect(mine?.available, `${rt} through its socket under the host's root`).to.equal(true);
     });
 
     it(`scope-engine is on PATH for ${rt} exec (its #!/usr/bin/env node line works)`, async () => {
       // A container of the image kept running by node itself: there is no shell or sleep in it.
-      const kept = name();
+      const kept = uniqueName();
       await tool(rt, ['run', '-d', '--name', kept, '--network', 'none', '--entrypoint', '/usr/bin/node',
         `${IMAGE}:latest`, '-e', 'setTimeout(() => {}, 600000)']);
       try {
@@ -145,7 +152,7 @@ for (const rt of ['docker', 'podman']) {
     it(`exec id runs in ${row.running} with the capability set, as its root, in its namespaces`, async () => {
       // podman takes a comma-separated list too, which the README shows for it; docker 20.10 does not.
       const caps = rt === 'podman' ? ['--cap-add', CAPS.join(',')] : undefined;
-      const r = await agent(['exec', '--runtime', rt, row.running, '--', 'sh', '-c', 'id; hostname'], caps);
+      const r = await agent(rt, ['exec', '--runtime', rt, row.running, '--', 'sh', '-c', 'id; hostname'], { caps });
       expect(r.stderr).to.equal('');
       const [id, host] = r.stdout.trim().split('\n');
       expect(r.code).to.equal(0);
@@ -156,37 +163,61 @@ for (const rt of ['docker', 'podman']) {
 }
 
 describe('the node agent image runs the built-in payload (docker)', function () {
-  const row = labRow('docker');
-  let n = 0;
-  const agent = (args: string[]) => run('docker', ['run', '--rm', '--name', `scope-image-test-${process.pid}-p${n++}`,
-    '--pid=host', '--network', 'none', '--cap-drop', 'ALL', ...CAPS.flatMap((c) => ['--cap-add', c]),
-    '--security-opt', 'seccomp=unconfined', '-v', '/sys/fs/cgroup:/sys/fs/cgroup',
-    '-v', `${SOCKETS.docker}:${SOCKETS.docker}`, `${IMAGE}:latest`, ...args]);
+  // A container of this test's own, from the lab's image: other test runs start and stop probes in
+  // the lab's containers, and a stop finds a probe by its install's lock file, whoever started it.
+  const target = uniqueName();
 
   before(async function () {
     await requireRuntime(this, 'docker');
     await requireImage(this, 'docker');
+    await tool('docker', ['run', '-d', '--name', target, '--network', 'none', LAB_IMAGE, '/bin/sleep', '1000000']);
   });
 
   after(async () => {
-    // Whatever the tests did, no probe of ours is left in the lab's container.
-    await agent(['stop', '--runtime', 'docker', row.running]);
+    await run('docker', ['rm', '-f', target]);
   });
 
   it('run -d starts scope-probe, which outlives the engine\'s container and answers ipc; stop ends it', async () => {
-    const started = await agent(['run', '-d', '--runtime', 'docker', row.running]);
+    const started = await agent('docker', ['run', '-d', '--runtime', 'docker', target]);
     expect(started.code, started.stderr).to.equal(0);
     const loader = Number(/loader PID (\d+)/.exec(started.stderr + started.stdout)?.[1]);
     expect(loader, started.stderr).to.be.above(0);
     // The engine's container is gone (--rm); the probe is in the target's cgroup, not in that one.
     expect(existsSync(`/proc/${loader}`), 'the loader outlived the engine').to.equal(true);
-    const status = await agent(['ipc', '--runtime', 'docker', row.running, 'status']);
+    const status = await agent('docker', ['ipc', '--runtime', 'docker', target, 'status']);
     expect(status.code, status.stderr).to.equal(0);
     expect(JSON.parse(status.stdout)).to.deep.include({ probe: 'scope-probe', attached: true });
-    const stopped = await agent(['stop', '--runtime', 'docker', row.running]);
+    const stopped = await agent('docker', ['stop', '--runtime', 'docker', target]);
     expect(stopped.code, stopped.stderr).to.equal(0);
     expect(stopped.stdout + stopped.stderr).to.contain('stopped loader PID');
-    const ps = await tool('docker', ['exec', row.running, 'ps']);
-    expect(ps).not.to.contain('scope-probe');
+    expect(existsSync(`/proc/${loader}`), 'the loader is gone').to.equal(false);
+    expect(await tool('docker', ['exec', target, 'ps'])).not.to.contain('scope-probe');
+  });
+});
+
+/** This process's hard limit named `what` in /proc/self/limits ("Max processes"): the host's, as the lab's. */
+function hardLimit(what: string): string {
+  const row = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(what));
+  const hard = row?.slice(what.length).trim().split(/\s+/)[1];
+  if (!hard) throw new Error(`/proc/self/limits has no "${what}"`);
+  return hard;
+}
+
+describe('the node agent image on containerd (ctr), its limits no lower than its targets\'', function () {
+  const row = labRow('containerd - ctr');
+
+  before(async function () {
+    await requireRuntime(this, 'ctr');
+    await requireImage(this, 'docker');
+  });
+
+  it(`exec id runs in ${row.running} with the host's nproc and nofile limits`, async () => {
+    // The lab's dockerd gives containers 1024 of each, below what containerd's own containers have.
+    const ulimits = ['--ulimit', `nproc=${hardLimit('Max processes')}`,
+      '--ulimit', `nofile=${hardLimit('Max open files')}`];
+    const r = await agent('docker', ['exec', '--runtime', 'ctr', row.running, '--', 'id'], { flags: ulimits });
+    expect(r.stderr).to.equal('');
+    expect(r).to.deep.include({ code: 0 });
+    expect(r.stdout).to.match(/^uid=0\(root\) gid=0\(root\)/);
   });
 });
