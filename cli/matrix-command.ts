@@ -15,6 +15,10 @@ export function addMatrixCommand(program: Command): void {
     .option('--lab <file>', 'which containers each runtime row uses (default: the repository\'s test/lab/matrix.json)')
     // The flag's name before "lab"; scripts written then still work.
     .addOption(new Option('--targets <file>').hideHelp())
+    .option('--in-image [image]', 'run each row with scope-engine inside its image, as the README\'s node agent ' +
+      'line runs it (default scope-engine:latest, built by npm run image)')
+    .addOption(new Option('--busybox <path>', 'the static busybox that looks inside containers without tools')
+      .default('/bin/busybox'))
     .option('--create <image>',
       'make fixture containers from IMAGE (with /bin/sleep) for docker, podman, ctr and nerdctl, ' +
       'and remove them afterwards')
@@ -31,8 +35,10 @@ Examples:
   scope-engine matrix
   scope-engine matrix --runtime docker,podman --format json
   scope-engine matrix --lab ./my-lab.json
-  scope-engine matrix --runtime docker,ctr --create scope-lab-busybox`)
-    .action(async (opts: { runtime?: string; format: string; lab?: string; targets?: string; create?: string },
+  scope-engine matrix --runtime docker,ctr --create scope-lab-busybox
+  scope-engine matrix --in-image               the same rows, the engine in its node agent image`)
+    .action(async (opts: { runtime?: string; format: string; lab?: string; targets?: string; create?: string;
+      inImage?: string | boolean; busybox: string },
       cmd: Command) => {
       const g = globalOptions(cmd);
       try {
@@ -40,6 +46,7 @@ Examples:
           `--format ${opts.format}: give md or json`);
         const rows = await runMatrix({
           labFile: opts.lab ?? opts.targets ?? LAB_FILE, createFrom: opts.create, hostRoot: g.hostRoot,
+          busybox: opts.busybox, inImage: opts.inImage === true ? 'scope-engine:latest' : opts.inImage || undefined,
           only: opts.runtime ? [opts.runtime, ...opts.runtime.split(',').map((s) => s.trim())] : undefined,
         });
         const counts = countOutcomes(rows);

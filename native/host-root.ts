@@ -129,6 +129,12 @@ function hostProcess(): HostProcess | undefined {
   return pid === 1 ? { pid: process.pid, root: own } : undefined;
 }
 
+/** A process of the host outside the engine's container, for running the host's own tools there; undefined on the host. */
+export function hostProcessPid(): number | undefined {
+  const host = hostProcess();
+  return host && !same(host.root, statSync('/')) ? host.pid : undefined;
+}
+
 function parentOf(pid: number): number {
   try {
     return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);

@@ -3,15 +3,11 @@
  * shows is what the engine does without root. Root runs the row in a child engine with the user's
  * IDs and the environment a login would give (HOME, XDG_RUNTIME_DIR), and reads its row back.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../base/paths';
-import type { LabRow, MatrixRow, Outcome } from './context';
-import { SCENARIOS } from './scenarios';
-
-/** A whole row's bound: its scenarios take well under a minute. */
-const ROW_TIMEOUT_MS = 10 * 60_000;
+import { childRow, failedRow } from './child-row';
+import type { LabRow, MatrixRow } from './context';
 
 export interface Account {
   uid: number;
@@ -29,35 +25,14 @@ export function account(name: string): Account | undefined {
 
 /** `row`, run as its user; undefined when that user is the engine's own (the row runs here). */
 export async function runRowAsUser(row: LabRow & { user: string }, labFile: string): Promise<MatrixRow | undefined> {
-  const failed = (reason: string): MatrixRow => ({ label: row.label, runtime: row.runtime, available: false,
-    results: Object.fromEntries(SCENARIOS.map((s) => [s.id, { status: 'fail', reason } as Outcome])) });
   const user = account(row.user);
-  if (!user) return failed(`no user ${row.user} on this machine (the lab makes it: bash test/lab/setup.sh)`);
+  if (!user) return failedRow(row, `no user ${row.user} on this machine (the lab makes it: bash test/lab/setup.sh)`);
   if (user.uid === process.geteuid?.()) return undefined;
-  const args = [join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'), 'matrix', '--lab', labFile, '--runtime', row.label,
-    '--format', 'json'];
   const env = { HOME: user.home, USER: row.user, LOGNAME: row.user, XDG_RUNTIME_DIR: `/run/user/${user.uid}`,
     PATH: process.env.PATH ?? '/usr/bin:/bin', CI: process.env.CI,
     // The user's rootless docker, for the docker command (the peer exec) as its setup tool says to point it.
     ...(existsSync(`/run/user/${user.uid}/docker.sock`)
       ? { DOCKER_HOST: `unix:///run/user/${user.uid}/docker.sock` } : {}) };
-  const child = spawn(process.execPath, args, { uid: user.uid, gid: user.gid, env, cwd: '/',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: ROW_TIMEOUT_MS, killSignal: 'SIGKILL' });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (b: Buffer) => out.push(b));
-  child.stderr.on('data', (b: Buffer) => err.push(b));
-  const status = await new Promise<string>((resolve) => {
-    child.once('error', (e) => resolve(e.message));
-    child.once('close', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit ${code}`));
-  });
-  try {
-    const rows = (JSON.parse(Buffer.concat(out).toString()) as { rows: MatrixRow[] }).rows;
-    if (rows.length === 1) return rows[0];
-  } catch {
-    // reported below
-  }
-  return failed(`the row did not run as ${row.user} (${status}): ` +
-    `${Buffer.concat(err).toString().trim().slice(-300) || 'no output'}`);
+  return childRow(row, [process.execPath, join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'), 'matrix', '--lab', labFile,
+    '--runtime', row.label, '--format', 'json'], { uid: user.uid, gid: user.gid, env, cwd: '/' }, `as ${row.user}`);
 }

@@ -61,6 +61,11 @@ export interface LabRow {
    * the adapter's and a runtime whose IDs are its names (LXC, LXD) is not asked for prefixes.
    */
   idOf?: ToolQuery;
+  /**
+   * `docker run` flags the engine's image needs for this row besides the node agent's own (matrix
+   * --in-image): classic LXC's `--network host` and its lxcpath at its own path (optional).
+   */
+  agent?: string[];
 }
 
 export type Outcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'skip'; reason: string };

@@ -10,10 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync,
   writeFileSync } from 'node:fs';
 import { execInTarget, spawnInTarget } from '../native/exec';
-import { parseNamespaces, type Target } from '../native/target';
+import { parseNamespaces, type Namespace, type Target } from '../native/target';
+import type { ScopeError } from '../base/errors';
 import { runPayload } from '../core/flows/run';
 import { openProcessInContainer } from '../core/flows/target';
 import { check, expectCode, skip, withTarget, type Scenario, type ScenarioContext } from './context';
+import { runOnHost, toolsOnHost, type Ran } from './host-tools';
 
 /** The runtime's own exec for the built-in adapters whose containers say which runtime made them. */
 const PEER_EXEC: Record<string, string[]> = {
@@ -26,12 +28,6 @@ const PEER_EXEC: Record<string, string[]> = {
 /** What the comparison looks at in /proc/self/status. */
 const FIELDS = ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Seccomp_filters'];
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The runtime's own exec of `argv` in container `ref`, or undefined when the row has none. */
 async function peerExec(ctx: ScenarioContext, ref: string, argv: string[]): Promise<Ran | undefined> {
   const words = ctx.row.exec ?? PEER_EXEC[ctx.row.runtime];
@@ -39,6 +35,7 @@ async function peerExec(ctx: ScenarioContext, ref: string, argv: string[]): Prom
   const { id } = await ctx.engine.resolve(ctx.row.runtime, ref);
   const full = words.map((w) => w.replace('{id}', id)
     .replace('{unique}', `scope-matrix-${randomBytes(4).toString('hex')}`));
+  if (toolsOnHost()) return runOnHost([...full, ...argv], 60_000);
   return new Promise((resolve) => {
     execFile(full[0], [...full.slice(1), ...argv], { timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err
@@ -304,8 +301,11 @@ export const HOSTILE: Scenario[] = [
         try {
           seen = (await execInTarget(target, { argv: ['cat', '/proc/self/environ'] })).stdout;
           // Without root, no namespace of a container can be joined without its user namespace.
-          await execInTarget(target, { argv: ['true'],
-            namespaces: process.geteuid?.() === 0 ? ['uts'] : ['user', 'uts'] });
+          // Looked up in the engine's own files: an engine in its image has no `true`, and not finding
+          // one is right; finding the container's is the failure checked below.
+          const namespaces: Namespace[] = process.geteuid?.() === 0 ? ['uts'] : ['user', 'uts'];
+          await execInTarget(target, { argv: ['true'], namespaces })
+            .catch((err: ScopeError) => { if (err.code !== 'E_EXEC_NOT_FOUND') throw err; });
         } finally {
           target.close();
         }

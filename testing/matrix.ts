@@ -9,6 +9,7 @@ import { createEngine } from '../core/index';
 import { ScopeError } from '../base/errors';
 import { PACKAGE_ROOT } from '../base/paths';
 import { runRowAsUser } from './as-user';
+import { runRowInImage } from './in-image';
 import { createFixtures } from './create';
 import type { MatrixRow } from './context';
 import { runScenarios, SCENARIOS, type LabRow, type Outcome } from './scenarios';
@@ -27,6 +28,8 @@ export interface MatrixOptions {
   env?: Record<string, string | undefined>;
   /** --host-root. */
   hostRoot?: string;
+  /** Run each row with the engine inside this image, as a node agent (in-image.ts). */
+  inImage?: string;
 }
 
 export function loadLab(file = LAB_FILE): LabRow[] {
@@ -70,6 +73,10 @@ export async function runMatrix(opts: MatrixOptions = {}): Promise<MatrixRow[]> 
   try {
     const statuses = await engine.status();
     for (const row of lab) {
+      if (opts.inImage) {
+        rows.push(await runRowInImage(row, opts.labFile ?? LAB_FILE, opts.inImage));
+        continue;
+      }
       const other = row.user ? await runRowAsUser({ ...row, user: row.user }, opts.labFile ?? LAB_FILE) : undefined;
       if (other) {
         rows.push(other);

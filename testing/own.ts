@@ -4,6 +4,7 @@
  */
 import { runTool } from '../base/tool';
 import type { LabRow, ToolQuery } from './context';
+import { runOnHost, toolsOnHost } from './host-tools';
 
 /** The placeholders of a ToolQuery. */
 export interface ToolVars {
@@ -18,7 +19,7 @@ const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Runs the query's command (execFile, no shell) and cuts its answer out of what it printed. */
 export async function askTool(q: ToolQuery, v: ToolVars): Promise<string> {
   const [cmd, ...args] = q.argv.map((a) => fill(a, v, (x) => x));
-  const out = (await runTool(cmd, args, { timeoutMs: 30_000 })).trim();
+  const out = (await (toolsOnHost() ? hostTool([cmd, ...args]) : runTool(cmd, args, { timeoutMs: 30_000 }))).trim();
   if (!q.match) return out;
   const m = new RegExp(fill(q.match, v, literal), 'm').exec(out);
   if (!m?.[1]) throw new Error(`${cmd} ${args.join(' ')} printed nothing matching ${q.match}: ${out.slice(0, 300)}`);
@@ -37,4 +38,11 @@ export async function ownPid(row: LabRow, name: string, id: string): Promise<num
   const pid = Number(said);
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${row.pidOf.argv[0]} gave "${said}" as the PID of ${name}`);
   return pid;
+}
+
+/** The tool run on the host (the matrix runs in the engine's image): what it printed, or an error with its stderr. */
+async function hostTool(argv: string[]): Promise<string> {
+  const r = await runOnHost(argv, 30_000);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} on the host: exit ${r.code}: ${r.stderr.trim().slice(0, 300)}`);
+  return r.stdout;
 }

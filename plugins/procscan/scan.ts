@@ -45,8 +45,9 @@ function identify(ppid: number, pid: number): Identity {
     const id = flag(argv, '-id', '--id') ?? `pid-${pid}`;
     const namespace = flag(argv, '-namespace', '--namespace') ?? 'default';
     if (namespace === 'moby') {
-      // Docker keeps the name in its state file, readable by root.
-      const config = read(`/var/lib/docker/containers/${id}/config.v2.json`);
+      // Docker keeps the name in its state file, readable by root, read through the shim's root: the
+      // host's, wherever the plugin runs (in a node agent's container too).
+      const config = read(`/proc/${ppid}/root/var/lib/docker/containers/${id}/config.v2.json`);
       const name = config ? String(JSON.parse(config).Name ?? '').replace(/^\//, '') : '';
       return { runtime: 'docker', id, name: name || id, namespace };
     }
