@@ -15,13 +15,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lxd.sh"
 . "$here/go-plugin.sh"
 . "$here/rootless.sh"
+. "$here/kubectl.sh"
 . "$here/image.sh"
 
 [ "$(id -u)" = 0 ] || die "the lab must run as root"
 # docker first: the containerd image is imported from it. cri after containerd, whose daemon it shares
 # (it starts it itself when run alone). rootless last: it needs none of the others, and whatever of it
 # fails leaves them up. image (the node agent image) is asked for by name, after npm ci: see image.sh.
-runtimes=${LAB_RUNTIMES:-docker containerd cri podman lxc lxd go_plugin rootless}
+runtimes=${LAB_RUNTIMES:-docker containerd cri podman lxc lxd go_plugin kubectl rootless}
 
 # libseccomp-dev: the native core links libseccomp statically (npm install builds it).
 apt_install busybox-static uidmap procps libseccomp-dev
