@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash test/lab/setup.sh
 npm ci --no-audit --no-fund
-LAB_RUNTIMES=cri bash test/lab/setup.sh   # the CRI pods: made by a Node script that needs npm ci's packages
+# The CRI pods (made by a Node script) and the node agent image (built from this checkout) need npm ci's packages.
+LAB_RUNTIMES="cri image" bash test/lab/setup.sh
 npm run build
 export NODE_EXTRA_CA_CERTS=   # only slows every Node start here
 se() { echo "\$ scope-engine $*" >&2; node dist/cli/main.js "$@"; }
