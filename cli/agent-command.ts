@@ -45,10 +45,13 @@ Examples:
         }
       });
       if (opts.once || process.exitCode) return;
-      // Stopped by its runtime (SIGTERM) or by hand (SIGINT): either is the normal end.
+      // Stopped by its runtime (SIGTERM) or by hand (SIGINT): either is the normal end. Listeners do
+      // not keep Node running; a timer does.
+      const alive = setInterval(() => undefined, 1 << 30);
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', () => resolve());
         process.once('SIGINT', () => resolve());
       });
+      clearInterval(alive);
     });
 }

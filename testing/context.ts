@@ -62,10 +62,11 @@ export interface LabRow {
    */
   idOf?: ToolQuery;
   /**
-   * `docker run` flags the engine's image needs for this row besides the node agent's own (matrix
-   * --in-image): classic LXC's `--network host` and its lxcpath at its own path (optional).
+   * The row with the engine in its image (matrix --in-image), optional: `flags`, what `docker run`
+   * needs for it besides the node agent's own (the lxc adapter's classic side: `--network host` and
+   * the lxcpath at its own path); `skip`, why the row cannot run that way here.
    */
-  agent?: string[];
+  agent?: { flags?: string[]; skip?: string };
 }
 
 export type Outcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'skip'; reason: string };

@@ -44,13 +44,15 @@ function hardLimit(name: string): string {
 
 /** `row` run by the engine in `image`, started by docker. */
 export async function runRowInImage(row: LabRow, labFile: string, image: string): Promise<MatrixRow> {
-  if (row.user) {
-    return { label: row.label, runtime: row.runtime, available: true, results: Object.fromEntries(SCENARIOS.map((s) =>
-      [s.id, skip(`a row of ${row.user}'s rootless runtime runs as that user on the host; the node agent is root's`)])) };
+  const why = row.agent?.skip ??
+    (row.user && `a row of ${row.user}'s rootless runtime runs as that user on the host; the node agent is root's`);
+  if (why) {
+    return { label: row.label, runtime: row.runtime, available: true,
+      results: Object.fromEntries(SCENARIOS.map((s) => [s.id, skip(why)])) };
   }
   const mounts = [...new Set([PACKAGE_ROOT, dirname(labFile)])].flatMap((d) => ['-v', `${d}:${d}:ro`]);
   const argv = ['docker', 'run', '--rm', '--name', `scope-matrix-agent-${randomBytes(4).toString('hex')}`,
-    ...agentFlags(), ...(row.agent ?? []), ...mounts, '-e', `${HOST_TOOLS_VAR}=1`, image,
+    ...agentFlags(), ...(row.agent?.flags ?? []), ...mounts, '-e', `${HOST_TOOLS_VAR}=1`, image,
     'matrix', '--lab', labFile, '--runtime', row.label, '--format', 'json', '--busybox', '/hostfs/bin/busybox'];
   return childRow(row, argv, { cwd: '/' }, `in ${image}`);
 }
