@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Context } from 'mocha';
 import { labRow, requireRuntime } from '../support/lab';
 import { tempDir } from '../support/tmp';
+import { AGENT_CAPABILITIES } from '../../testing/in-image';
 
 /**
  * The node agent image (`npm run image`, deploy/image/build.sh) as docker and podman hold it: what is
@@ -26,13 +27,8 @@ const LAB_IMAGE = 'scope-lab-busybox';
 /** What an image that is only the engine never holds: a shell, a package manager, a compiler, a build tool. */
 const FORBIDDEN = /(^|\/)(sh|bash|dash|npm|npx|node-gyp|gcc|cc|g\+\+|c\+\+|ld|make|tsc|apt|apt-get|dpkg)$/;
 const DEV_ONLY = /(^|\/)node_modules\/(npm|node-gyp|typescript|mocha|chai|@types\/mocha)\//;
-/**
- * The README's capability set: the engine's own (joining namespaces, reading other users' /proc,
- * becoming the target's user, its bounding set) and every capability docker and podman give a
- * container by default, since the program is given the target's and capset can only lower them.
- */
-const CAPS = ['SYS_ADMIN', 'SYS_CHROOT', 'SYS_PTRACE', 'SETUID', 'SETGID', 'KILL', 'DAC_OVERRIDE', 'SETPCAP',
-  'CHOWN', 'FOWNER', 'FSETID', 'MKNOD', 'NET_RAW', 'NET_BIND_SERVICE', 'SETFCAP', 'AUDIT_WRITE'];
+/** The README's capability set, as the matrix's agent runs with it. */
+const CAPS = AGENT_CAPABILITIES;
 
 interface Ran { code: number; stdout: string; stderr: string }
 
@@ -175,6 +171,17 @@ describe('the node agent image runs the built-in payload (docker)', function () 
 
   after(async () => {
     await run('docker', ['rm', '-f', target]);
+  });
+
+  it('without --pid=host, refuses before doing anything, saying how to run it (E_PERMISSION, exit 7)', async () => {
+    const r = await run('docker', ['run', '--rm', '--name', uniqueName(), '--network', 'none', '--cap-drop', 'ALL',
+      ...CAPS.flatMap((c) => ['--cap-add', c]), '-v', '/:/hostfs:ro', `${IMAGE}:latest`, '--host-root', '/hostfs',
+      '--json', 'run', '-d', '--runtime', 'docker', target]);
+    expect(r.code, r.stderr).to.equal(7);
+    const { error } = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+    expect(error.code).to.equal('E_PERMISSION');
+    expect(error.message).to.contain('--pid=host').and.to.contain('hostPID: true');
+    expect(await tool('docker', ['exec', target, 'ls', '/usr/lib'])).not.to.contain('scope-engine');
   });
 
   it('run -d starts scope-probe, which outlives the engine\'s container and answers ipc; stop ends it', async () => {
