@@ -109,6 +109,18 @@ interface HostProcess {
  * when every ancestor shares its root. Undefined when that cannot be told.
  */
 function hostProcess(): HostProcess | undefined {
+  // Asked by detection, --host-root's check and the namespace checks: the ancestors are walked once.
+  if (!walked) {
+    walkedTo = findHostProcess();
+    walked = true;
+  }
+  return walkedTo;
+}
+
+let walked = false;
+let walkedTo: HostProcess | undefined;
+
+function findHostProcess(): HostProcess | undefined {
   if (!inHostPidNamespace()) return undefined;
   try {
     return { pid: 1, root: statSync('/proc/1/root/') };

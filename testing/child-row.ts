@@ -9,11 +9,14 @@ import { SCENARIOS } from './scenarios';
 /** A whole row's bound: its scenarios take well under a minute. */
 const ROW_TIMEOUT_MS = 10 * 60_000;
 
-/** The row with every scenario failed for `reason`. */
-export function failedRow(row: LabRow, reason: string): MatrixRow {
-  return { label: row.label, runtime: row.runtime, available: false,
-    results: Object.fromEntries(SCENARIOS.map((s) => [s.id, { status: 'fail', reason } as Outcome])) };
+/** The row with one outcome for every scenario: all failed (unavailable), or all skipped for one reason. */
+export function uniformRow(row: LabRow, outcome: Outcome): MatrixRow {
+  return { label: row.label, runtime: row.runtime, available: outcome.status !== 'fail',
+    results: Object.fromEntries(SCENARIOS.map((s) => [s.id, outcome])) };
 }
+
+/** The row with every scenario failed for `reason`. */
+export const failedRow = (row: LabRow, reason: string): MatrixRow => uniformRow(row, { status: 'fail', reason });
 
 /** Runs `argv` (a matrix of `row` alone, printing JSON) and reads the row back; `where` says where it ran. */
 export async function childRow(row: LabRow, argv: string[], opts: SpawnOptions, where: string): Promise<MatrixRow> {

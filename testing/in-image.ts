@@ -9,11 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PACKAGE_ROOT } from '../base/paths';
-import { childRow } from './child-row';
+import { childRow, uniformRow } from './child-row';
 import type { LabRow, MatrixRow } from './context';
 import { HOST_TOOLS_VAR } from './host-tools';
 import { skip } from './context';
-import { SCENARIOS } from './scenarios';
 
 /**
  * What the engine itself needs (joining namespaces, reading the target, taking its IDs, dropping
@@ -31,25 +30,27 @@ export const AGENT_CAPABILITIES = [
  */
 export function agentFlags(): string[] {
   return ['--pid=host', '--cap-drop', 'ALL', ...AGENT_CAPABILITIES.flatMap((c) => ['--cap-add', c]),
-    '--ulimit', `nproc=${hardLimit('Max processes')}`, '--ulimit', `nofile=${hardLimit('Max open files')}`,
-    '--security-opt', 'seccomp=unconfined', '-v', '/:/hostfs:ro'];
+    ...ulimitFlags(), '--security-opt', 'seccomp=unconfined', '-v', '/:/hostfs:ro'];
+}
+
+/** `--ulimit` flags giving a container this process's hard nproc and nofile limits: the host's. */
+export function ulimitFlags(): string[] {
+  return ['--ulimit', `nproc=${hardLimit('Max processes')}`, '--ulimit', `nofile=${hardLimit('Max open files')}`];
 }
 
 /** This process's hard limit of a /proc/self/limits line ("unlimited" as -1). */
 function hardLimit(name: string): string {
   const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
-  const hard = line?.slice(26).trim().split(/\s+/)[1];
-  return hard === 'unlimited' ? '-1' : hard ?? '-1';
+  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
+  if (!hard) throw new Error(`/proc/self/limits has no "${name}"`);
+  return hard === 'unlimited' ? '-1' : hard;
 }
 
 /** `row` run by the engine in `image`, started by docker. */
 export async function runRowInImage(row: LabRow, labFile: string, image: string): Promise<MatrixRow> {
   const why = row.agent?.skip ??
     (row.user && `a row of ${row.user}'s rootless runtime runs as that user on the host; the node agent is root's`);
-  if (why) {
-    return { label: row.label, runtime: row.runtime, available: true,
-      results: Object.fromEntries(SCENARIOS.map((s) => [s.id, skip(why)])) };
-  }
+  if (why) return uniformRow(row, skip(why));
   const mounts = [...new Set([PACKAGE_ROOT, dirname(labFile)])].flatMap((d) => ['-v', `${d}:${d}:ro`]);
   const argv = ['docker', 'run', '--rm', '--name', `scope-matrix-agent-${randomBytes(4).toString('hex')}`,
     ...agentFlags(), ...(row.agent?.flags ?? []), ...mounts, '-e', `${HOST_TOOLS_VAR}=1`, image,

@@ -9,10 +9,11 @@ import { createEngine } from '../core/index';
 import { ScopeError } from '../base/errors';
 import { PACKAGE_ROOT } from '../base/paths';
 import { runRowAsUser } from './as-user';
+import { failedRow } from './child-row';
 import { runRowInImage } from './in-image';
 import { createFixtures } from './create';
 import type { MatrixRow } from './context';
-import { runScenarios, SCENARIOS, type LabRow, type Outcome } from './scenarios';
+import { runScenarios, SCENARIOS, type LabRow } from './scenarios';
 
 export type { MatrixRow };
 
@@ -84,9 +85,7 @@ export async function runMatrix(opts: MatrixOptions = {}): Promise<MatrixRow[]> 
       }
       const status = statuses.find((s) => s.name === row.runtime);
       if (!status?.available) {
-        const reason = `runtime unavailable: ${status?.reason ?? 'no such adapter'}`;
-        rows.push({ label: row.label, runtime: row.runtime, available: false,
-          results: Object.fromEntries(SCENARIOS.map((s) => [s.id, { status: 'fail', reason } as Outcome])) });
+        rows.push(failedRow(row, `runtime unavailable: ${status?.reason ?? 'no such adapter'}`));
         continue;
       }
       const results = await runScenarios({ engine, row, busybox, state: {} });

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'mocha';
 import { labRow, requireRuntime } from '../support/lab';
 import { tempDir } from '../support/tmp';
-import { AGENT_CAPABILITIES } from '../../testing/in-image';
+import { AGENT_CAPABILITIES, ulimitFlags } from '../../testing/in-image';
 
 /**
  * The node agent image (`npm run image`, deploy/image/build.sh) as docker and podman hold it: what is
@@ -202,14 +202,6 @@ describe('the node agent image runs the built-in payload (docker)', function () 
   });
 });
 
-/** This process's hard limit named `what` in /proc/self/limits ("Max processes"): the host's, as the lab's. */
-function hardLimit(what: string): string {
-  const row = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(what));
-  const hard = row?.slice(what.length).trim().split(/\s+/)[1];
-  if (!hard) throw new Error(`/proc/self/limits has no "${what}"`);
-  return hard;
-}
-
 describe('the node agent image on containerd (ctr), its limits no lower than its targets\'', function () {
   const row = labRow('containerd - ctr');
 
@@ -220,9 +212,7 @@ describe('the node agent image on containerd (ctr), its limits no lower than its
 
   it(`exec id runs in ${row.running} with the host's nproc and nofile limits`, async () => {
     // The lab's dockerd gives containers 1024 of each, below what containerd's own containers have.
-    const ulimits = ['--ulimit', `nproc=${hardLimit('Max processes')}`,
-      '--ulimit', `nofile=${hardLimit('Max open files')}`];
-    const r = await agent('docker', ['exec', '--runtime', 'ctr', row.running, '--', 'id'], { flags: ulimits });
+    const r = await agent('docker', ['exec', '--runtime', 'ctr', row.running, '--', 'id'], { flags: ulimitFlags() });
     expect(r.stderr).to.equal('');
     expect(r).to.deep.include({ code: 0 });
     expect(r.stdout).to.match(/^uid=0\(root\) gid=0\(root\)/);
