@@ -10,6 +10,7 @@
 
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -59,6 +60,14 @@ int confine_join_cgroups(const struct confinement *c, struct confine_error *e);
 
 /* Takes the target's OOM score adjustment, right after the cgroups (the host's /proc is ours still). */
 int confine_take_oom(const struct confinement *c, struct confine_error *e);
+
+/* The verdict of c's filters, combined as the kernel combines them, on the native system call `nr` with `args`
+ * (see seccomp-eval.c): a SECCOMP_RET_* action with its data; SECCOMP_RET_ALLOW with no filter. */
+uint32_t seccomp_evaluate(const struct confinement *c, int nr, const uint64_t args[6]);
+
+/* The action of a verdict as a word: "allow", "log", "errno:N", "trap", "trace", "user_notif", "kill_thread",
+ * "kill_process". */
+void seccomp_action_name(uint32_t ret, char *buf, size_t n);
 
 struct exec_opts;
 
