@@ -43,7 +43,9 @@
         "src/namespaces.c",
         "src/confine-read.c",
         "src/confine-apply.c",
-        "src/seccomp-profile.c"
+        "src/seccomp-profile.c",
+        "src/seccomp-eval.c",
+        "src/exec-check.c"
       ],
       "cflags": [
         "-Wall",

@@ -4,6 +4,7 @@
  * target's pidfd as fd 3, reports its own failures and the program's PID on fd 4, and reads the
  * program's environment from fd 5. The helper itself gets an empty environment: it runs on the
  * host before entering, and nothing the container chose (LD_PRELOAD, ...) may reach it there.
+ * checkInTarget enters the same way and starts nothing: the helper reports what a program would meet.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -52,7 +53,7 @@ export interface ExecProcess {
 }
 
 interface HelperEvent {
-  event: 'started' | 'error';
+  event: 'started' | 'checked' | 'error';
   stage: string;
   errno: number;
   code: string;
@@ -67,8 +68,29 @@ const CONFINEMENT_STAGES = new Set([
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
-  if (!opts.argv.length) throw new ScopeError('E_USAGE', 'no program to run');
+/** How a program enters a target: what spawnInTarget and checkInTarget share. */
+export type EntryOptions = Pick<ExecOptions, 'namespaces' | 'uid' | 'gid' | 'privileged'>;
+
+/** Data the helper reads from a memfd it inherits, on the descriptor its option names. */
+interface HelperInput {
+  option: '--env-fd' | '--seccomp-fd';
+  name: string;
+  data: Buffer;
+}
+
+/** The helper's way in: its arguments before the mode's own, and the inputs that go with them. */
+interface Entry {
+  namespaces: Namespace[];
+  args: string[];
+  inputs: HelperInput[];
+}
+
+/**
+ * Everything the engine checks and decides before the helper enters `target`: the namespaces, the IDs,
+ * privilege, and the runtime's seccomp profile for a helper that cannot read the live filter. A refusal
+ * here comes before anything is started.
+ */
+function entryOf(target: Target, opts: EntryOptions): Entry {
   const namespaces = opts.namespaces ?? target.differing;
   if (opts.namespaces && !opts.namespaces.length) throw new ScopeError('E_USAGE',
     `no namespace to join; known: ${NAMESPACES.join(', ')}`);
@@ -84,52 +106,72 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
     throw new ScopeError('E_PERMISSION', `without root, ${namespaces.join(', ')} of this container can be joined ` +
       'only together with its user namespace: add user to --ns');
   }
-  const args = [
-    '--pidfd', '3', '--pid', String(target.pid), '--report-fd', '4', '--env-fd', '5', '--cwd', opts.cwd ?? '/',
-  ];
+  const args = ['--pidfd', '3', '--pid', String(target.pid), '--report-fd', '4'];
   if (namespaces.length) args.push('--ns', namespaces.join(','));
   const ids = credentials(target, opts, namespaces.includes('user'));
   args.push('--uid', String(ids.uid), '--gid', String(ids.gid), '--groups', ids.groups.join(','));
-  const program = opts.hostBinary ? opts.program ?? opts.argv[0] : opts.program;
-  if (program) args.push('--exec-file', program);
-  if (opts.tty) args.push('--tty');
-  if (opts.keep) args.push('--keep');
   if (opts.privileged) args.push('--privileged');
   // The target's capabilities hold in its user namespace; a program left in ours gets none of them.
   else if (target.differing.includes('user') && !namespaces.includes('user')) args.push('--no-caps');
   // The runtime's profile, for a helper that cannot read the target's live filter (an unprivileged engine).
   const profile = !opts.privileged && target.spec && !canReadFilters() ? profileOfSpec(target.spec) : undefined;
-  if (profile) args.push('--seccomp-fd', '6');
-  args.push('--', ...opts.argv);
-  const stdio = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit']
-    : opts.stdio === 'pipe' || !opts.stdio ? ['pipe', 'pipe', 'pipe'] : opts.stdio;
-  const envBlock = Buffer.from(Object.entries(environment(target, opts, namespaces.includes('mnt')))
-    .map(([k, v]) => `${k}=${v}\0`).join(''));
-  const envFd = native().memfdOf('scope-exec-env', envBlock);
-  const profileFd = profile ? native().memfdOf('scope-exec-seccomp', Buffer.from(profile)) : undefined;
-  let child: ChildProcess;
+  const inputs: HelperInput[] = profile
+    ? [{ option: '--seccomp-fd', name: 'scope-exec-seccomp', data: Buffer.from(profile) }] : [];
+  return { namespaces, args, inputs };
+}
+
+/**
+ * Starts the helper on `entry` and then `tail` (the mode's own arguments): the target's pidfd as fd 3, the
+ * report pipe as fd 4, each input as a memfd from fd 5 on. The memfds are ours to close once it has its copies.
+ */
+function spawnHelper(target: Target, entry: Entry, tail: string[], stdio: StdioOptions[], detached?: boolean):
+  ChildProcess {
+  const fds: number[] = [];
   try {
-    child = spawn(execHelperPath(), args, {
-      stdio: [
-        ...(stdio as StdioOptions[]), target.pidfd, 'pipe', envFd, ...(profileFd === undefined ? [] : [profileFd]),
-      ] as StdioOptions,
+    const args = [...entry.args];
+    for (const input of entry.inputs) {
+      args.push(input.option, String(5 + fds.length));
+      fds.push(native().memfdOf(input.name, input.data));
+    }
+    return spawn(execHelperPath(), [...args, ...tail], {
+      stdio: [...stdio, target.pidfd, 'pipe', ...fds] as StdioOptions,
       env: {},
-      detached: opts.keep,
+      detached,
     });
   } finally {
-    native().closeFd(envFd); // the helper has its own copies
-    if (profileFd !== undefined) native().closeFd(profileFd);
+    for (const fd of fds) native().closeFd(fd);
   }
+}
+
+/** Each JSON line of the helper's report pipe, in order; the pipe closes before the child's 'close'. */
+function onReport(child: ChildProcess, each: (ev: HelperEvent) => void, closed?: () => void): void {
+  const lines = createInterface({ input: child.stdio[4] as NodeJS.ReadableStream });
+  lines.on('line', (line) => each(JSON.parse(line) as HelperEvent));
+  if (closed) lines.on('close', closed);
+}
+
+export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
+  if (!opts.argv.length) throw new ScopeError('E_USAGE', 'no program to run');
+  const entry = entryOf(target, opts);
+  const envBlock = Buffer.from(Object.entries(environment(target, opts, entry.namespaces.includes('mnt')))
+    .map(([k, v]) => `${k}=${v}\0`).join(''));
+  entry.inputs.unshift({ option: '--env-fd', name: 'scope-exec-env', data: envBlock });
+  const tail = ['--cwd', opts.cwd ?? '/'];
+  const program = opts.hostBinary ? opts.program ?? opts.argv[0] : opts.program;
+  if (program) tail.push('--exec-file', program);
+  if (opts.tty) tail.push('--tty');
+  if (opts.keep) tail.push('--keep');
+  tail.push('--', ...opts.argv);
+  const stdio = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit']
+    : opts.stdio === 'pipe' || !opts.stdio ? ['pipe', 'pipe', 'pipe'] : opts.stdio;
+  const child = spawnHelper(target, entry, tail, stdio as StdioOptions[], opts.keep);
   let failure: HelperEvent | undefined;
   let pid: number | undefined;
   const started = new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdio[4] as NodeJS.ReadableStream });
-    lines.on('line', (line) => {
-      const ev = JSON.parse(line) as HelperEvent;
+    onReport(child, (ev) => {
       if (ev.event === 'started') resolve((pid = ev.value));
       else failure = failure ?? ev;
-    });
-    lines.on('close', () => {
+    }, () => {
       if (pid === undefined) reject(helperError(failure, opts));
     });
   });
@@ -162,11 +204,73 @@ export async function execInTarget(target: Target, opts: ExecOptions & { input?:
   return { ...status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), pid };
 }
 
+/** The system calls checkInTarget judges, as a payload that looks at the container's PID 1 makes them. */
+const CHECKED_SYSCALLS = ['ptrace', 'process_vm_readv', 'process_vm_writev', 'kcmp'] as const;
+
+/** What a program started in a target's container would meet there, said without starting one. */
+export interface EntryCheck {
+  /**
+   * Where the seccomp filters judged came from: `none` (the target has none, or privileged: no filter is
+   * given), `live` (the target's own, read through ptrace), `profile` (its runtime's profile, compiled).
+   */
+  source: 'none' | 'live' | 'profile';
+  /** How many filters a program would run under. */
+  filters: number;
+  /** How many cgroups a program would be moved into (those the engine is not in already). */
+  cgroups: number;
+  /**
+   * The filters' combined verdict on each call, as the kernel would give it: "allow", "log", "errno:N",
+   * "trap", "trace", "user_notif", "kill_thread" or "kill_process" (see native/src/seccomp-eval.c).
+   */
+  syscalls: Record<(typeof CHECKED_SYSCALLS)[number], string>;
+}
+
+/**
+ * Enters `target` as spawnInTarget would for a program (the same checks, the same namespaces joined, the
+ * same failures and errors), then starts nothing: the helper reports what a program would meet and ends.
+ */
+export async function checkInTarget(target: Target, opts: EntryOptions = {}): Promise<EntryCheck> {
+  const child = spawnHelper(target, entryOf(target, opts), ['--check'], ['ignore', 'ignore', 'ignore']);
+  let checked: HelperEvent | undefined;
+  let failure: HelperEvent | undefined;
+  onReport(child, (ev) => {
+    if (ev.event === 'checked') checked = ev;
+    else failure ??= ev;
+  });
+  const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', (err) => reject(new ScopeError('E_NATIVE_MISSING',
+      `starting ${execHelperPath()}: ${err.message}`, { cause: err })));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  if (failure) throw helperError(failure, { argv: [] });
+  if (!checked || status.code !== 0) {
+    throw new ScopeError('E_NAMESPACE', `the exec helper ended (${status.signal ?? `exit code ${status.code}`}) ` +
+      'without reporting its check');
+  }
+  return entryCheckOf(checked);
+}
+
+/** The "checked" line's detail, "source=live filters=1 ptrace=allow ...", as an EntryCheck. */
+function entryCheckOf(ev: HelperEvent): EntryCheck {
+  const fields = new Map(ev.detail.split(' ').map((kv) => {
+    const eq = kv.indexOf('=');
+    return [kv.slice(0, eq), kv.slice(eq + 1)];
+  }));
+  const source = fields.get('source');
+  const filters = Number(fields.get('filters'));
+  const syscalls = Object.fromEntries(CHECKED_SYSCALLS.map((name) => [name, fields.get(name) ?? '']));
+  if ((source !== 'none' && source !== 'live' && source !== 'profile') || !Number.isInteger(filters) ||
+    Object.values(syscalls).some((v) => !v)) {
+    throw new ScopeError('E_INTERNAL', `the exec helper's check is not one this engine reads: "${ev.detail}"`);
+  }
+  return { source, filters, cgroups: ev.value, syscalls: syscalls as EntryCheck['syscalls'] };
+}
+
 /**
  * The IDs the helper switches to. Inside a joined user namespace they are the container's own;
  * otherwise the kernel takes host IDs, so the container's are mapped first.
  */
-function credentials(target: Target, opts: ExecOptions, joinsUserNs: boolean) {
+function credentials(target: Target, opts: EntryOptions, joinsUserNs: boolean) {
   const own = { uid: target.uidMap.toContainer(target.uid), gid: target.gidMap.toContainer(target.gid) };
   const uid = opts.uid ?? own.uid;
   const gid = opts.gid ?? own.gid;
@@ -234,7 +338,7 @@ const REFUSED_HINTS: Record<string, string> = {
     ? ' and no seccomp filter of the engine\'s own' : ' (run as root)'}, or --privileged runs without it`,
 };
 
-function helperError(ev: HelperEvent | undefined, opts: ExecOptions): ScopeError {
+function helperError(ev: HelperEvent | undefined, opts: Pick<ExecOptions, 'argv' | 'hostBinary'>): ScopeError {
   if (!ev) return new ScopeError('E_NAMESPACE', 'the exec helper ended without starting the program');
   const what = `${ev.stage}: ${ev.detail ? `${ev.detail}: ` : ''}${ev.code || 'error'}`;
   const details = { stage: ev.stage, errno: ev.code, detail: ev.detail };

@@ -363,6 +363,7 @@ int confine_read(pid_t pid, bool whole, int profile_fd, struct confinement *c, s
   memset(c, 0, sizeof *c);
   c->whole = whole;
   c->proc_fd = -1;
+  c->filter_source = "none";
   if (read_cgroups(pid, c, e) < 0 || read_oom(pid, c, e) < 0) return -1;
   if (!whole) return 0;
   int mode, nfilters;
@@ -372,7 +373,11 @@ int confine_read(pid_t pid, bool whole, int profile_fd, struct confinement *c, s
   if (mode != 2) return 0;
   /* The live filters are the truth; the runtime's profile stands in only where they cannot be read,
    * and only for a target under exactly the one filter a profile makes (not one it added itself). */
-  if (profile_fd < 0 || can_read_filters()) return read_filters(pid, nfilters, c, e);
+  if (profile_fd < 0 || can_read_filters()) {
+    if (read_filters(pid, nfilters, c, e) < 0) return -1;
+    c->filter_source = "live";
+    return 0;
+  }
   if (nfilters != 1) {
     return fail(e, "seccomp", EPERM,
                 "PID %d runs under %d filters, which only root can read; its runtime's profile gives one", (int)pid,
@@ -380,5 +385,15 @@ int confine_read(pid_t pid, bool whole, int profile_fd, struct confinement *c, s
   }
   if (seccomp_from_profile(profile_fd, &c->filters[0], e) < 0) return -1;
   c->nfilters = 1;
+  c->filter_source = "profile";
   return 0;
+}
+
+void confine_release(struct confinement *c) {
+  for (int i = 0; i < c->ncgroups; i++) close(c->cgroup_fds[i]);
+  c->ncgroups = 0;
+  if (c->proc_fd >= 0) close(c->proc_fd);
+  c->proc_fd = -1;
+  for (int i = 0; i < c->nfilters; i++) free(c->filters[i].prog.filter);
+  c->nfilters = 0;
 }

@@ -39,6 +39,8 @@ struct confinement {
   char lsm[9];              /* "apparmor", "selinux" or "" */
   char label[256];           /* the profile or context to exec under */
   int proc_fd;               /* the host's /proc (O_PATH), to reach our own attr/exec inside */
+  const char *filter_source; /* where the filters came from: "none" (no seccomp, or not whole), "live" (read from
+                              * the target through ptrace) or "profile" (the runtime's profile, compiled here) */
 };
 
 /* What failed: the stage names the piece (for the engine's message), detail the item, errno the cause. */
@@ -51,6 +53,9 @@ struct confine_error {
 /* Reads every piece from the process `pid` pins (pidfd checked by the caller afterwards). Its
  * seccomp filters come from the runtime's profile on `profile_fd` (-1: none) when we cannot read them. */
 int confine_read(pid_t pid, bool whole, int profile_fd, struct confinement *c, struct confine_error *e);
+
+/* Closes the descriptors and frees the filters confine_read() left in *c: for a caller that does not exec. */
+void confine_release(struct confinement *c);
 
 /* Compiles a profile (see seccomp-profile.c for its lines) into one filter. */
 int seccomp_from_profile(int fd, struct seccomp_copy *out, struct confine_error *e);

@@ -14,6 +14,10 @@ static void usage(const char *why) {
           "usage: scope-exec --pidfd N --pid N [--ns mnt,pid,...] [--uid N --gid N [--groups a,b]]\n"
           "                  [--cwd DIR] [--exec-file PATH] [--tty] [--keep] [--privileged] [--report-fd N]\n"
           "                  [--env-fd N] [--seccomp-fd N] [--no-caps] -- PROGRAM [ARGS...]\n"
+          "       scope-exec --check --pidfd N --pid N [--ns ...] [--uid N --gid N] [--privileged] [--report-fd N]\n"
+          "                  [--seccomp-fd N] [--no-caps]\n"
+          "With --check it enters the container as for a program, runs none, and reports on --report-fd what one\n"
+          "would meet there: the cgroups it would join and the seccomp verdicts on ptrace and its relatives.\n"
           "It is started by scope-engine, which pins the target with a pidfd; run `scope-engine exec --help`.\n",
           why);
   exit(2);
@@ -58,6 +62,7 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
     if (strcmp(a, "--keep") == 0) { o->keep = true; continue; }
     if (strcmp(a, "--privileged") == 0) { o->privileged = true; continue; }
     if (strcmp(a, "--no-caps") == 0) { o->no_caps = true; continue; }
+    if (strcmp(a, "--check") == 0) { o->check = true; continue; }
     if (!v) usage("an option lacks its value");
     i++;
     if (strcmp(a, "--pidfd") == 0) o->pidfd = (int)number(v, "--pidfd");
@@ -89,7 +94,13 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o) {
     } else usage("unknown option");
   }
   if (o->pidfd < 0 || o->pid <= 0) usage("--pidfd and --pid are required");
-  if (i >= argc) usage("no program given after --");
+  if (o->check) {
+    /* A check starts nothing: what concerns only a program would be asked for and silently not done. */
+    if (i < argc) usage("--check runs no program");
+    if (o->tty || o->exec_file) usage("--check takes no --tty or --exec-file");
+  } else if (i >= argc) {
+    usage("no program given after --");
+  }
   o->argv = argv + i;
   if (o->set_ids && !o->groups_given) o->groups[o->ngroups++] = o->gid;
 }

@@ -19,7 +19,8 @@
  * per-namespace fallback for kernels before 5.8); then fork; the child joins the target's cgroups,
  * takes the root, the confinement and the credentials (confine-apply.c), and execs. The parent
  * says "started" only once the exec has happened (a close-on-exec pipe tells it), forwards signals
- * and hands the child's exit status (code or signal) on as its own.
+ * and hands the child's exit status (code or signal) on as its own. With --check it stops once it has
+ * entered and reports what a program would meet instead (exec-check.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -277,7 +278,7 @@ int main(int argc, char **argv) {
   /* Inherited without close-on-exec (spawn hands them on as fds): no exec may carry the pidfd or the
    * report pipe into the container, even before run_child's close_range marks every descriptor. */
   if (fcntl(o.pidfd, F_SETFD, FD_CLOEXEC) < 0) die(&o, "pidfd", errno, EXIT_SETUP);
-  char **env = read_env(&o);
+  char **env = o.check ? NULL : read_env(&o);
   /* The engine may be gone when we report (run --detach): a closed report pipe is not our death. */
   signal(SIGPIPE, SIG_IGN);
   pid_t engine = getppid();
@@ -300,12 +301,22 @@ int main(int argc, char **argv) {
   struct confine_error e = {0};
   int confined = confine_read(o.pid, !o.privileged, o.seccomp_fd, &conf, &e);
   if (o.seccomp_fd >= 0) close(o.seccomp_fd);
+  /* A target that ended meanwhile fails the reading somewhere (its /proc files are gone): that it ended is the
+   * cause to give, not the file it took with it. */
+  if (confined < 0 && sys_pidfd_send_signal(o.pidfd, 0) < 0) die(&o, "target", errno, EXIT_SETUP);
   if (confined < 0) die_detail(&o, e.stage, e.err, EXIT_SETUP, e.detail);
   /* Capabilities belong to a user namespace: the target's, joined without it, would be ours to abuse. */
   if (o.no_caps) conf.inh = conf.prm = conf.eff = conf.bnd = conf.amb = 0;
   /* Everything above named the pinned process only if it is still alive now. */
   if (sys_pidfd_send_signal(o.pidfd, 0) < 0) die(&o, "target", errno, EXIT_SETUP);
   join(&o);
+  if (o.check) {
+    /* Entered, as a program would be: what it would meet is reported instead, and nothing is started. */
+    report_check(&o, &conf);
+    confine_release(&conf);
+    if (root_fd >= 0) close(root_fd);
+    exit(0);
+  }
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) < 0) die(&o, "pipe", errno, EXIT_SETUP);
 

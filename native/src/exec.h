@@ -28,7 +28,9 @@ struct exec_opts {
   bool privileged;        /* --privileged: keep the engine's capabilities, no seccomp, no LSM label */
   bool no_caps;           /* --no-caps: the target's user namespace is not joined, so its capabilities count for
                            * nothing here */
-  char **argv;            /* the program and its arguments */
+  bool check;             /* --check: enter, then report what a program would meet there ("checked") instead of
+                           * running one */
+  char **argv;            /* the program and its arguments (empty with --check) */
 };
 
 /* Parses argv into *o; prints usage and exits 2 on a mistake. */
@@ -36,6 +38,12 @@ void parse_exec_args(int argc, char **argv, struct exec_opts *o);
 
 /* Writes one JSON line to the report descriptor: {"event":..., "detail":...}. Safe after fork. */
 void report(const struct exec_opts *o, const char *event, const char *stage, int err, long value, const char *detail);
+
+struct confinement;
+
+/* --check's one "checked" event: the cgroups to join as its value, the seccomp verdicts in its detail
+ * (exec-check.c). */
+void report_check(const struct exec_opts *o, const struct confinement *c);
 
 /* Opens a pseudo-terminal pair on the host; returns the master, sets *slave. -1 on failure. */
 int open_pty(int *slave);
