@@ -119,6 +119,22 @@
       "libraries": [
         "-lrt"
       ]
+    },
+    {
+      "target_name": "scope-trace-probe",
+      "type": "executable",
+      "sources": [
+        "src/trace-probe.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra",
+        "-std=gnu11",
+        "-O2"
+      ],
+      "ldflags": [
+        "-static"
+      ]
     }
   ]
 }

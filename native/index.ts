@@ -63,6 +63,14 @@ export function fsHelperPath(): string {
   return executable('scope-fs', 'the file helper');
 }
 
+/**
+ * The path of scope-trace-probe, which tries process_vm_readv and ptrace on a PID from inside a container:
+ * the real outcome that checkInTarget's verdicts predict.
+ */
+export function traceProbePath(): string {
+  return executable('scope-trace-probe', 'the trace probe');
+}
+
 /** The path of scope-plugin-launch, which ties a plugin's life to the engine's. */
 export function pluginLauncherPath(): string {
   return executable('scope-plugin-launch', 'the plugin launcher');

@@ -35,7 +35,7 @@ newer_than() {
 
 # The native core: npm ci builds it, unless install scripts were off. Then the TypeScript: a clean clone
 # has no dist. A source newer than the build means the build is stale: the image must be this checkout.
-for f in scope_native.node scope-exec scope-fs scope-plugin-launch scope-probe; do
+for f in scope_native.node scope-exec scope-fs scope-plugin-launch scope-probe scope-trace-probe; do
   if newer_than "native/build/Release/$f" native/src native/binding.gyp; then
     log "building the native core (native/build/Release/$f is missing or older than native/src)"
     npm run --silent build:native >&2

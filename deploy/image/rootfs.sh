@@ -78,7 +78,7 @@ rootfs_package() {
   mkdir -p "$APP/native/build/Release"
   cp -p "$REPO/package.json" "$REPO/plugins.json" "$APP/"
   rootfs_put --exclude=dist/test --exclude=dist/bench --exclude='*.d.ts' --exclude='*.map' dist
-  for f in scope_native.node scope-exec scope-fs scope-plugin-launch scope-probe; do
+  for f in scope_native.node scope-exec scope-fs scope-plugin-launch scope-probe scope-trace-probe; do
     cp -p "$REPO/native/build/Release/$f" "$APP/native/build/Release/"
   done
   rootfs_put --exclude='*.ts' native/payload plugins adapters/*/proto core/payload/payload.schema.json \

@@ -115,7 +115,8 @@ for (const rt of ['docker', 'podman']) {
       const all = await paths(rt, uniqueName());
       for (const p of ['usr/bin/node', 'usr/bin/env', 'usr/local/bin/scope-engine', 'opt/scope-engine/dist/cli/main.js',
         'opt/scope-engine/native/build/Release/scope_native.node', 'opt/scope-engine/native/build/Release/scope-exec',
-        'opt/scope-engine/native/build/Release/scope-probe', 'opt/scope-engine/node_modules/@grpc/grpc-js']) {
+        'opt/scope-engine/native/build/Release/scope-probe', 'opt/scope-engine/native/build/Release/scope-trace-probe',
+        'opt/scope-engine/node_modules/@grpc/grpc-js']) {
         expect(all, p).to.include(p);
       }
       expect(all.filter((p) => FORBIDDEN.test(p) || DEV_ONLY.test(p))).to.deep.equal([]);
