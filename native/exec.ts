@@ -9,7 +9,8 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { ScopeError, type ErrorCode } from '../base/errors';
+import { ScopeError } from '../base/errors';
+import { helperError, type HelperEvent } from './exec-errors';
 import { execHelperPath, native } from './index';
 import { profileOfSpec } from './seccomp-profile';
 import { NAMESPACES, type Namespace, type Target } from './target';
@@ -52,19 +53,6 @@ export interface ExecProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-interface HelperEvent {
-  event: 'started' | 'checked' | 'error';
-  stage: string;
-  errno: number;
-  code: string;
-  value: number;
-  detail: string;
-}
-
-/** Stages of the helper where taking the target's confinement failed (see native/src/confine-*.c). */
-const CONFINEMENT_STAGES = new Set([
-  'status', 'limits', 'cgroup', 'oom_score_adj', 'seccomp', 'lsm', 'rlimit', 'no_new_privs', 'capabilities',
-]);
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -320,48 +308,4 @@ function readEnviron(target: Target, env: Record<string, string>): void {
   } catch {
     // Unreadable (the process exited or hid it): the defaults make a usable environment.
   }
-}
-
-/**
- * Why copying a piece of confinement is refused, and what the engine needs for it: an engine in a
- * container (a node agent) meets these when it has less than its targets.
- */
-const REFUSED_HINTS: Record<string, string> = {
-  capabilities: 'the engine hands on only capabilities it has, and needs CAP_SETPCAP to drop the others: ' +
-    'give it every capability its targets have (see the README\'s node agent), or --privileged runs without them',
-  rlimit: 'the target\'s limit is above the engine\'s own hard limit, which only CAP_SYS_RESOURCE may raise: ' +
-    'give the engine limits no lower than its targets\' (docker run --ulimit nproc=$(ulimit -Hu) ...)',
-  seccomp: 'the kernel shows a process\'s seccomp filters only to a tracer with CAP_SYS_ADMIN and CAP_SYS_PTRACE ' +
-    'that has no filter of its own: run the engine unconfined by seccomp (--security-opt seccomp=unconfined) ' +
-    'for a runtime that keeps no OCI spec to read the profile from (LXD), or --privileged runs without it',
-  default: `copying it needs CAP_SYS_ADMIN and CAP_SYS_PTRACE${process.getuid?.() === 0
-    ? ' and no seccomp filter of the engine\'s own' : ' (run as root)'}, or --privileged runs without it`,
-};
-
-function helperError(ev: HelperEvent | undefined, opts: Pick<ExecOptions, 'argv' | 'hostBinary'>): ScopeError {
-  if (!ev) return new ScopeError('E_NAMESPACE', 'the exec helper ended without starting the program');
-  const what = `${ev.stage}: ${ev.detail ? `${ev.detail}: ` : ''}${ev.code || 'error'}`;
-  const details = { stage: ev.stage, errno: ev.code, detail: ev.detail };
-  if (ev.stage === 'paused') {
-    return new ScopeError('E_NOT_RUNNING',
-      `the container is paused (its cgroup ${ev.detail} is frozen); unpause it first`, { details });
-  }
-  if (CONFINEMENT_STAGES.has(ev.stage)) {
-    const refused = ev.code === 'EPERM' || ev.code === 'EACCES';
-    return new ScopeError('E_CONFINEMENT', `cannot give the program the target's confinement: ${what}` +
-      (ev.stage === 'seccomp' && ev.code === 'EBUSY' ? '; stop the tracer first' : '') +
-      (refused ? `; ${REFUSED_HINTS[ev.stage] ?? REFUSED_HINTS.default}` : ''), { details });
-  }
-  if (ev.stage === 'exec' || ev.stage === 'open host binary') {
-    const code: ErrorCode = ev.code === 'ENOENT' ? 'E_EXEC_NOT_FOUND' : 'E_EXEC_DENIED';
-    const where = opts.hostBinary ? 'on the host' : 'inside the container';
-    return new ScopeError(code, `cannot run ${opts.argv[0]} ${where} (${what})` +
-      (code === 'E_EXEC_NOT_FOUND' && !opts.hostBinary
-        ? '; a container without it can run a host binary with --host-binary' : ''),
-    { details });
-  }
-  if (ev.stage === 'target') return new ScopeError('E_TARGET_GONE',
-    `the target process exited before the program could start (${what})`);
-  const code: ErrorCode = ev.code === 'EPERM' || ev.code === 'EACCES' ? 'E_PERMISSION' : 'E_NAMESPACE';
-  return new ScopeError(code, `entering the container failed at ${what}`, { details });
 }

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { lackingClause } from '../base/capabilities';
 import { ScopeError } from '../base/errors';
 import { IdMap } from '../base/idmap';
 import { native } from './index';
@@ -159,7 +160,8 @@ function nsIds(who: string): Partial<Record<Namespace, NsId>> {
       if (code === 'ESRCH' || code === 'ENOENT') throw err;
       throw new ScopeError('E_PERMISSION',
         `cannot read the ${ns} namespace of ${who === 'self' ? 'the engine' : `process ${who}`} ` +
-        `(${path}: ${code}); reading another user's namespaces needs CAP_SYS_PTRACE`,
+        `(${path}: ${code}); reading another user's namespaces needs CAP_SYS_PTRACE` +
+        (lackingClause(['SYS_PTRACE']) ? `, and ${lackingClause(['SYS_PTRACE'])}` : ''),
         { cause: err, details: { namespace: ns, errno: code } });
     }
   }
@@ -203,7 +205,10 @@ function gone(pid: number, err: unknown): ScopeError {
     return new ScopeError('E_TARGET_GONE', `process ${pid} has exited`, { cause: err, details: { pid } });
   }
   if (code === 'EACCES' || code === 'EPERM') {
-    return new ScopeError('E_PERMISSION', `process ${pid}: ${(err as Error).message}; run as root`, { cause: err });
+    // Root without CAP_SYS_PTRACE (a container's root) is refused as well: "run as root" would not help it.
+    const lacking = process.geteuid?.() === 0 ? lackingClause(['SYS_PTRACE']) : '';
+    return new ScopeError('E_PERMISSION', `process ${pid}: ${(err as Error).message}; ` +
+      (lacking ? `opening another user's process needs CAP_SYS_PTRACE, and ${lacking}` : 'run as root'), { cause: err });
   }
   return new ScopeError('E_INTERNAL', `opening process ${pid}: ${(err as Error).message}`, { cause: err });
 }
