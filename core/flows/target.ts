@@ -6,7 +6,9 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { native } from '../../native/index';
+import { sandboxOf } from '../../native/sandbox';
 import { inHostPidNamespace, nsPidOf, Target } from '../../native/target';
+import type { HostRoot } from '../../native/host-root';
 import type { Engine } from '../engine';
 import { ScopeError } from '../../base/errors';
 import type { Container } from '../runtime';
@@ -56,6 +58,7 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
   const container = await engine.resolve(selector, ref);
   const target = Target.open(container.pid, { spec: container.spec });
   try {
+    refuseSandbox(container, engine.hostRoot);
     refuseForeign(container, target, engine.caller.uid);
     const again = await engine.runtime(container.runtime).resolve(container.id);
     if (again.id !== container.id || again.pid !== container.pid) {
@@ -78,6 +81,20 @@ export function refuseOwnPidNamespace(): void {
   if (inHostPidNamespace()) return;
   throw new ScopeError('E_PERMISSION', 'scope-engine runs in a PID namespace of its own, where the PIDs runtimes ' +
     'report name other processes: run its container with --pid=host (docker, podman) or hostPID: true (Kubernetes)');
+}
+
+/**
+ * A sandboxed container (gVisor, Kata) has no host process of its own to enter: the PID its runtime
+ * reports is the sandbox's. Refused before any step, naming the sandbox, rather than failing halfway.
+ */
+export function refuseSandbox(container: Container, hostRoot: HostRoot): void {
+  const sandbox = sandboxOf(container.pid, hostRoot);
+  if (!sandbox) return;
+  const where = sandbox.kind === 'gVisor' ? 'gVisor\'s user-space kernel' : 'a guest kernel';
+  throw new ScopeError('E_UNSUPPORTED', `container ${container.name} runs in ${sandbox.kind} ` +
+    `(${sandbox.how.join(', ')}): its processes live in ${where}, which no host namespace reaches; use the ` +
+    'runtime\'s own exec (podman exec, docker exec, kubectl exec), or see scope-engine doctor',
+  { details: { container: container.name, sandbox } });
 }
 
 /**
