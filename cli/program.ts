@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { builtinRegistry, ErrorCodes, ScopeError } from '../core/index';
 import { addAgentCommand } from './agent-command';
 import { addDiscoveryCommands } from './commands';
+import { addDoctorCommand } from './doctor-command';
 import { collect } from './context';
 import { addFlowCommands } from './flow-commands';
 import { addInsideCommands } from './inside-commands';
@@ -34,12 +35,14 @@ Examples:
   scope-engine ps                            containers of every runtime, with host PIDs
   scope-engine resolve --runtime docker web  the host PID of container "web"
   scope-engine exec web -- ps                run ps inside "web", in its namespaces
-  scope-engine cp ./tool web:/usr/local/bin/ copy a file in, owned as the container's user`);
+  scope-engine cp ./tool web:/usr/local/bin/ copy a file in, owned as the container's user
+  scope-engine doctor web                    why something cannot be done there`);
   addDiscoveryCommands(program);
   addInsideCommands(program);
   addFlowCommands(program);
   addMatrixCommand(program);
   addAgentCommand(program);
+  addDoctorCommand(program);
   // Commander's own exits (usage errors) become E_USAGE; help and --version stay 0.
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();

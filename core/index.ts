@@ -18,6 +18,8 @@ import { Caller, Clock, Env, HostRoot, Options, processDefaults, Spawn } from '.
 export * from '../base/errors';
 export * from './runtime';
 export * from './flows';
+export { runDoctor, tryTracing, type Check, type DoctorOptions, type DoctorReport, type Status, type Trial }
+  from './doctor/index';
 export { Engine, AUTO, ALL, type LoadedRuntime, type RuntimeStatus } from './engine';
 export { register, builtinRegistry, Registry, type Builtin, type OptionSpec } from './registry';
 export { Caller, Clock, Env, HostRoot, Options, Spawn } from './tokens';
