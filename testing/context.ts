@@ -62,6 +62,13 @@ export interface LabRow {
    */
   idOf?: ToolQuery;
   /**
+   * More running containers for the doctor column (optional): made with options that change what a
+   * payload may trace (--cap-add SYS_PTRACE, seccomp=unconfined, no-new-privileges, --cap-drop ALL).
+   */
+  doctor?: string[];
+  /** A running sandboxed (gVisor) container: the doctor must name the sandbox and exec refuse it (optional). */
+  sandboxed?: string;
+  /**
    * The row with the engine in its image (matrix --in-image), optional: `flags`, what `docker run`
    * needs for it besides the node agent's own (the lxc adapter's classic side: `--network host` and
    * the lxcpath at its own path); `skip`, why the row cannot run that way here.

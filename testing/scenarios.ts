@@ -15,6 +15,7 @@ import { INSTALL_BASES } from '../core/payload/install';
 import { check, expectCode, firstLines, inside, skip, stopLoader, within, withTarget, type Outcome, type Scenario,
   type ScenarioContext } from './context';
 import { ownId, ownPid } from './own';
+import { DOCTOR } from './doctor';
 import { HOSTILE } from './hostile';
 
 export { skip, type LabRow, type Outcome, type Scenario, type ScenarioContext, type ToolQuery } from './context';
@@ -166,8 +167,8 @@ const BASICS: Scenario[] = [
   },
 ];
 
-/** Every scenario, in the order of the table's columns: the basics, then the hostile-container suite. */
-export const SCENARIOS: Scenario[] = [...BASICS, ...HOSTILE];
+/** Every scenario, in the order of the table's columns: the basics, the hostile-container suite, the doctor. */
+export const SCENARIOS: Scenario[] = [...BASICS, ...HOSTILE, DOCTOR];
 
 /** Runs every scenario on one row, in order; a thrown error is that cell's failure, never the row's end. */
 export async function runScenarios(ctx: ScenarioContext, only?: string[]): Promise<Record<string, Outcome>> {

@@ -42,6 +42,11 @@ docker_fixtures() {
   docker_ensure_running lab-app --network none --user 1000:1000 "$LAB_IMAGE" /bin/sleep 1000000
   # The hostile-container suite's limits: a read-only root, 32 MiB of memory, 16 processes.
   docker_ensure_running lab-web-limited --network none $LAB_LIMITS "$LAB_IMAGE" /bin/sleep 1000000
+  # The doctor's cases (with lab-app, --user 1000): each changes what a payload may ptrace or read.
+  docker_ensure_running lab-ptrace --network none --cap-add SYS_PTRACE "$LAB_IMAGE" /bin/sleep 1000000
+  docker_ensure_running lab-unconfined --network none --security-opt seccomp=unconfined "$LAB_IMAGE" /bin/sleep 1000000
+  docker_ensure_running lab-nnp --network none --security-opt no-new-privileges "$LAB_IMAGE" /bin/sleep 1000000
+  docker_ensure_running lab-nocaps --network none --cap-drop ALL "$LAB_IMAGE" /bin/sleep 1000000
   # A container that has exited: resolving it must give E_NOT_RUNNING.
   if [ "$(docker inspect -f '{{.State.Status}}' lab-stopped 2>/dev/null)" != exited ]; then
     docker rm -f lab-stopped >/dev/null 2>&1 || true
