@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { setTimeout as sleepMs } from 'node:timers/promises';
 import { cli, CLI, json, type CliResult } from '../support/cli';
 import { requireRuntime, tool } from '../support/lab';
 
@@ -18,6 +19,13 @@ interface Report {
 
 const env = { SCOPE_ENGINE_PLUGINS: '' };
 const byId = (r: Report, id: string) => r.checks.find((c) => c.id === id)!;
+const readlinkOr = (path: string) => {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+};
 const field = (status: string, key: string) => new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(status)?.[1];
 
 /** The CLI started by another program first (setpriv, unshare): the engine as that program leaves it. */
@@ -80,6 +88,24 @@ describe('doctor (real docker and podman)', function () {
     const target = byId(json<Report>(r), 'target');
     expect([r.code, target.status]).to.deep.equal([1, 'fail']);
     expect(target.summary).to.match(/^E_NOT_FOUND: /);
+  });
+
+  it('a container that runs its own program named runsc is no sandbox: the doctor and exec are not fooled', async () => {
+    const name = `scope-doctor-fake-runsc-${process.pid}`;
+    tool('docker', ['run', '-d', '--name', name, '--network', 'none', 'scope-lab-busybox', 'sh', '-c',
+      'mkdir -p /usr/bin && cp /bin/busybox /usr/bin/runsc && exec -a sleep /usr/bin/runsc 1000000']);
+    try {
+      const pid = Number(tool('docker', ['inspect', '-f', '{{.State.Pid}}', name]));
+      // Wait for the exec: until then PID 1 is the shell.
+      for (let i = 0; i < 100 && !/runsc$/.test(readlinkOr(`/proc/${pid}/exe`)); i++) await sleepMs(20);
+      expect(readlinkOr(`/proc/${pid}/exe`)).to.equal('/usr/bin/runsc');
+      const sandbox = byId(json<Report>(await cli(['doctor', '--json', '-r', 'docker', name], env)), 'sandbox');
+      expect(sandbox.status, sandbox.summary).to.equal('ok');
+      const r = await cli(['exec', '-r', 'docker', name, '--', 'true'], env);
+      expect([r.code, r.stderr]).to.deep.equal([0, '']);
+    } finally {
+      tool('docker', ['rm', '-f', name]);
+    }
   });
 
   describe('a gVisor container (podman with runsc)', function () {
