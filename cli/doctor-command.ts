@@ -43,19 +43,18 @@ Examples:
 function format(r: DoctorReport): string {
   const e = r.engine;
   const lines = [
-    `engine: ${e.user} (UID ${e.euid}), CapEff ${e.status.capabilities.CapEff}, seccomp ${e.status.seccomp}, ` +
+    `engine: ${e.user} (UID ${e.euid}), CapEff ${e.status.CapEff}, seccomp ${e.status.Seccomp}, ` +
       `${e.hostPidNamespace ? 'host' : 'own'} PID namespace, host root ${e.hostRoot.visible ? e.hostRoot.dir : 'not visible'}`,
   ];
   const t = r.target;
   if (t) {
     const s = t.status;
-    const caps = s.capabilities;
     lines.push(
-      `target: ${t.runtime} container ${t.name}, host PID ${t.pid} (PID ${t.nsPid} inside), uid ${s.uid.join(' ')}`,
-      `  CapEff ${caps.CapEff} ${caps.effectiveNames.join(',') || '-'}`,
-      `  CapBnd ${caps.CapBnd} ${caps.boundingNames.join(',') || '-'}`,
-      `  Seccomp ${s.seccomp}, Seccomp_filters ${s.seccompFilters ?? '-'}, NoNewPrivs ${s.noNewPrivs ? 1 : 0}, ` +
-        `TracerPid ${s.tracerPid}`,
+      `target: ${t.runtime} container ${t.name}, host PID ${t.pid} (PID ${t.nsPid} inside), uid ${s.Uid.join(' ')}`,
+      `  CapEff ${s.CapEff} ${s.names.CapEff.join(',') || '-'}`,
+      `  CapBnd ${s.CapBnd} ${s.names.CapBnd.join(',') || '-'}`,
+      `  Seccomp ${s.Seccomp}, Seccomp_filters ${s.Seccomp_filters ?? '-'}, NoNewPrivs ${s.NoNewPrivs}, ` +
+        `TracerPid ${s.TracerPid}`,
       `  LSM ${t.lsm.label ?? 'none'} (${t.lsm.modules.join(',') || 'no LSM'}), Yama ptrace_scope ` +
         `${t.yamaPtraceScope ?? 'none'}`,
       `  uid_map ${t.uidMap.split('\n').map((l) => l.trim().split(/\s+/).join(':')).join(' ')}`,

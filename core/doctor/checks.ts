@@ -35,7 +35,7 @@ export function hostRootCheck(e: EngineFacts): Check {
  */
 export function capabilitiesCheck(e: EngineFacts, t?: TargetFacts): Check {
   const id = 'capabilities';
-  const own = e.status.capabilities.CapEff;
+  const own = e.status.CapEff;
   if (e.euid !== 0 && !ENGINE_NEEDS.some((n) => hasCapability(own, n.name))) {
     return { id, status: 'warn', summary: `the engine runs as ${e.user} (UID ${e.euid}) with no capability: ` +
       'it can act only in that user\'s rootless containers, whose user namespace gives it them',
@@ -43,7 +43,7 @@ export function capabilitiesCheck(e: EngineFacts, t?: TargetFacts): Check {
   }
   const lacking = (hex: string) => capabilityNames(hex).filter((n) => !hasCapability(own, n as Capability));
   const sameUserNs = t && !t.sandbox && !t.namespaces.user?.differs;
-  const c = t?.status.capabilities;
+  const c = t?.status;
   const held = sameUserNs && c ? lacking((BigInt(`0x${c.CapPrm}`) | BigInt(`0x${c.CapInh}`) |
     BigInt(`0x${c.CapAmb}`)).toString(16)) : [];
   const bounding = sameUserNs && c ? lacking(c.CapBnd).filter((n) => !held.includes(n)) : [];
@@ -143,13 +143,13 @@ export function confinementCheck(t: TargetFacts, entry: EntryCheck | ScopeError 
 export function seccompCheck(e: EngineFacts, t: TargetFacts, entry: EntryCheck | ScopeError | undefined): Check {
   const id = 'seccomp';
   const s = t.status;
-  const mode = ['disabled', 'strict', 'filter'][s.seccomp] ?? String(s.seccomp);
-  let summary = `the target's seccomp mode is ${s.seccomp} (${mode})` +
-    (s.seccompFilters === null ? '' : `, ${s.seccompFilters} filter(s)`) + `, NoNewPrivs ${s.noNewPrivs ? 1 : 0}`;
-  if (entry && !('code' in entry) && s.seccomp === 2) {
+  const mode = ['disabled', 'strict', 'filter'][s.Seccomp] ?? String(s.Seccomp);
+  let summary = `the target's seccomp mode is ${s.Seccomp} (${mode})` +
+    (s.Seccomp_filters === null ? '' : `, ${s.Seccomp_filters} filter(s)`) + `, NoNewPrivs ${s.NoNewPrivs}`;
+  if (entry && !('code' in entry) && s.Seccomp === 2) {
     summary += `; they answer ${Object.entries(entry.syscalls).map(([n, a]) => `${n} ${actionName(a)}`).join(', ')}`;
   }
-  if (e.status.seccomp !== 0) {
+  if (e.status.Seccomp !== 0) {
     return { id, status: 'warn', summary: `${summary}; the engine itself runs under a seccomp filter, which ` +
       'stays on what it starts, on top of the target\'s, and keeps it from reading the target\'s filters',
     fix: 'run the engine unconfined by seccomp (--security-opt seccomp=unconfined)' };

@@ -11,31 +11,28 @@ import type { HostRoot } from '../../native/host-root';
 import { inHostPidNamespace, NAMESPACES, type Target } from '../../native/target';
 import type { Sandbox } from '../../native/sandbox';
 
-/** The five capability sets of /proc/PID/status, hex as shown there, and the names in each. */
-export interface CapabilitySets {
+/**
+ * The lines of /proc/PID/status the doctor reasons with, under the kernel's own names and as it
+ * shows them: capability sets as hex masks, the rest as numbers.
+ */
+export interface ProcessStatus {
+  /** Real, effective, saved and filesystem IDs. */
+  Uid: number[];
+  Gid: number[];
   CapInh: string;
   CapPrm: string;
   CapEff: string;
   CapBnd: string;
   CapAmb: string;
-  /** Names of the effective and bounding sets' capabilities. */
-  effectiveNames: string[];
-  boundingNames: string[];
-}
-
-/** The lines of /proc/PID/status the doctor reasons with. */
-export interface ProcessStatus {
-  /** Real, effective, saved and filesystem IDs. */
-  uid: number[];
-  gid: number[];
-  capabilities: CapabilitySets;
-  noNewPrivs: boolean;
+  NoNewPrivs: number;
   /** 0 none, 1 strict, 2 filter. */
-  seccomp: number;
-  /** Seccomp_filters (kernel 5.9+), else null. */
-  seccompFilters: number | null;
+  Seccomp: number;
+  /** Kernel 5.9+, else null. */
+  Seccomp_filters: number | null;
   /** The PID tracing it (0: none), as the engine's PID namespace numbers it. */
-  tracerPid: number;
+  TracerPid: number;
+  /** The capabilities in the permitted, effective and bounding sets, by name, for people. */
+  names: { CapPrm: string[]; CapEff: string[]; CapBnd: string[] };
 }
 
 export interface EngineFacts {
@@ -77,17 +74,14 @@ export function parseStatus(text: string): ProcessStatus {
   const cap = (key: string) => capabilityField(text, key);
   const filters = line('Seccomp_filters');
   return {
-    uid: ids('Uid'),
-    gid: ids('Gid'),
-    capabilities: {
-      CapInh: cap('CapInh'), CapPrm: cap('CapPrm'), CapEff: cap('CapEff'), CapBnd: cap('CapBnd'),
-      CapAmb: cap('CapAmb'), effectiveNames: capabilityNames(cap('CapEff')),
-      boundingNames: capabilityNames(cap('CapBnd')),
-    },
-    noNewPrivs: line('NoNewPrivs') === '1',
-    seccomp: Number(line('Seccomp') ?? 0),
-    seccompFilters: filters === undefined ? null : Number(filters),
-    tracerPid: Number(line('TracerPid') ?? 0),
+    Uid: ids('Uid'), Gid: ids('Gid'),
+    CapInh: cap('CapInh'), CapPrm: cap('CapPrm'), CapEff: cap('CapEff'), CapBnd: cap('CapBnd'), CapAmb: cap('CapAmb'),
+    NoNewPrivs: Number(line('NoNewPrivs') ?? 0),
+    Seccomp: Number(line('Seccomp') ?? 0),
+    Seccomp_filters: filters === undefined ? null : Number(filters),
+    TracerPid: Number(line('TracerPid') ?? 0),
+    names: { CapPrm: capabilityNames(cap('CapPrm')), CapEff: capabilityNames(cap('CapEff')),
+      CapBnd: capabilityNames(cap('CapBnd')) },
   };
 }
 
@@ -139,7 +133,7 @@ export function targetFacts(t: Target, c: { runtime: string; id: string; name: s
  * either way: unknown.
  */
 function dumpable(pid: number, status: ProcessStatus, nsRoot: number | null): boolean | null {
-  const euid = status.uid[1];
+  const euid = status.Uid[1];
   const owner = optional(() => statSync(`/proc/${pid}`).uid);
   if (owner === null || euid === nsRoot || euid === 0) return null;
   return owner === euid;

@@ -56,7 +56,7 @@ export function traceVerdict(t: TargetFacts, call: TracedCall, action: string | 
   }
   if (action !== 'allow' && action !== 'log') {
     const effect = action.startsWith('errno:') ? `answers ${call} with ${actionName(action)}` : `ends in ${action}`;
-    const hasPtrace = hasCapability(t.status.capabilities.CapEff, 'SYS_PTRACE');
+    const hasPtrace = hasCapability(t.status.CapEff, 'SYS_PTRACE');
     return fail(`blocked by seccomp: the container's filter ${effect} before any capability is looked at` +
       (hasPtrace ? '' : '; docker\'s default profile allows process_vm_readv, process_vm_writev and kcmp (and ' +
         'ptrace before kernel 4.8) only to a container with CAP_SYS_PTRACE'),
@@ -64,7 +64,7 @@ export function traceVerdict(t: TargetFacts, call: TracedCall, action: string | 
       `run it with a seccomp profile that allows ${call} (--security-opt seccomp=PROFILE.json; Kubernetes ` +
       'securityContext.seccompProfile)');
   }
-  const hasPtrace = hasCapability(t.status.capabilities.CapEff, 'SYS_PTRACE');
+  const hasPtrace = hasCapability(t.status.CapEff, 'SYS_PTRACE');
   const needs: string[] = [];
   const scope = t.yamaPtraceScope;
   if (scope === 3) {
@@ -73,7 +73,7 @@ export function traceVerdict(t: TargetFacts, call: TracedCall, action: string | 
   }
   if (scope === 1) needs.push('Yama\'s ptrace_scope 1 lets only an ancestor attach, and a payload is not one');
   if (scope === 2) needs.push('Yama\'s ptrace_scope 2 lets only CAP_SYS_PTRACE attach');
-  const [uid, gid] = [t.status.uid, t.status.gid];
+  const [uid, gid] = [t.status.Uid, t.status.Gid];
   if (new Set(uid).size > 1 || new Set(gid).size > 1) {
     needs.push(`the target's IDs differ among themselves (uid ${uid.join('/')}, gid ${gid.join('/')}), so a payload ` +
       'with its real IDs does not match all of them');
@@ -83,9 +83,9 @@ export function traceVerdict(t: TargetFacts, call: TracedCall, action: string | 
     return fail(`refused by the kernel: ${needs.join('; ')}, and the payload would not hold CAP_SYS_PTRACE`,
       scope === 1 || scope === 2 ? `${ADD_PTRACE}, or set kernel.yama.ptrace_scope=0 on the host` : ADD_PTRACE);
   }
-  if (call === 'ptrace' && t.status.tracerPid) {
-    return fail(`PID ${t.pid} is already traced by PID ${t.status.tracerPid}, and a process has one tracer at most`,
-      `end or detach the tracer (PID ${t.status.tracerPid})`);
+  if (call === 'ptrace' && t.status.TracerPid) {
+    return fail(`PID ${t.pid} is already traced by PID ${t.status.TracerPid}, and a process has one tracer at most`,
+      `end or detach the tracer (PID ${t.status.TracerPid})`);
   }
   const why = [
     `the filter ${action === 'log' ? 'logs and allows' : 'allows'} it`,

@@ -19,6 +19,7 @@ export const REPLAYED = ['containerd', 'cri', 'docker', 'lxc-classic', 'lxd', 'p
 export const NOT_RECORDINGS: Record<string, string> = {
   'oci-specs': 'OCI specs for the seccomp profile tests (test/unit/seccomp-profile.test.ts)',
   plugins: 'example and faulty plugins (the plugin and fault tests)',
+  doctor: 'lab containers\' facts and what the probe got in each (test/unit/doctor-verdicts.test.ts)',
 };
 
 /** The adapter call a file recorded. */

@@ -21,7 +21,7 @@ const recorded = readdirSync(dir).filter((f) => f.endsWith('.json'))
   .map((f) => ({ file: f, r: JSON.parse(readFileSync(join(dir, f), 'utf8')) as Recorded }));
 
 /** An engine as root on the host, unconfined: the lab's. */
-const engine = { status: { seccomp: 0 } } as EngineFacts;
+const engine = { status: { Seccomp: 0 } } as EngineFacts;
 
 describe('doctor verdicts on containers recorded from the lab', () => {
   it('has recordings of each kind: the issue\'s docker options, other runtimes, a sandbox', () => {
@@ -68,7 +68,7 @@ describe('doctor verdicts on containers recorded from the lab', () => {
 
   it('a traced target cannot be attached, though its memory can still be read', () => {
     const r = recorded.find((x) => x.file === 'lab-unconfined.json')!.r;
-    const traced = { ...r.facts, status: { ...r.facts.status, tracerPid: 4242 } };
+    const traced = { ...r.facts, status: { ...r.facts.status, TracerPid: 4242 } };
     expect(traceVerdict(traced, 'ptrace', 'allow').summary).to.contain('already traced by PID 4242');
     expect(traceVerdict(traced, 'process_vm_readv', 'allow').status).to.equal('ok');
   });
