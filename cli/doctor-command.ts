@@ -44,7 +44,8 @@ function format(r: DoctorReport): string {
   const e = r.engine;
   const lines = [
     `engine: ${e.user} (UID ${e.euid}), CapEff ${e.status.CapEff}, seccomp ${e.status.Seccomp}, ` +
-      `${e.hostPidNamespace ? 'host' : 'own'} PID namespace, host root ${e.hostRoot.visible ? e.hostRoot.dir : 'not visible'}`,
+      `${e.hostPidNamespace ? 'host' : 'own'} PID namespace, ` +
+      `host root ${e.hostRoot.visible ? e.hostRoot.dir : 'not visible'}`,
   ];
   const t = r.target;
   if (t) {

@@ -208,7 +208,8 @@ function gone(pid: number, err: unknown): ScopeError {
     // Root without CAP_SYS_PTRACE (a container's root) is refused as well: "run as root" would not help it.
     const lacking = process.geteuid?.() === 0 ? lackingClause(['SYS_PTRACE']) : '';
     return new ScopeError('E_PERMISSION', `process ${pid}: ${(err as Error).message}; ` +
-      (lacking ? `opening another user's process needs CAP_SYS_PTRACE, and ${lacking}` : 'run as root'), { cause: err });
+      (lacking ? `opening another user's process needs CAP_SYS_PTRACE, and ${lacking}` : 'run as root'),
+    { cause: err });
   }
   return new ScopeError('E_INTERNAL', `opening process ${pid}: ${(err as Error).message}`, { cause: err });
 }

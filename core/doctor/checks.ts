@@ -118,7 +118,8 @@ export function namespacesCheck(t: TargetFacts, entry: EntryCheck | ScopeError |
   const names = Object.entries(t.namespaces).filter(([, n]) => n.differs).map(([ns]) => ns);
   if (t.sandbox || !entry) return { id, status: 'fail', summary: 'not tried: sandboxed', fix: null };
   if (!('code' in entry)) {
-    return ok(id, names.length ? `read and entered: ${names.join(', ')}` : 'the target shares every namespace with the engine');
+    return ok(id, names.length ? `read and entered: ${names.join(', ')}`
+      : 'the target shares every namespace with the engine');
   }
   if (isConfinement(entry)) {
     return { id, status: 'warn', summary: 'not tried: reading the confinement failed first (see check confinement)',
@@ -135,8 +136,9 @@ export function confinementCheck(t: TargetFacts, entry: EntryCheck | ScopeError 
     return isConfinement(entry) ? { id, status: 'fail', summary: entry.message, fix: null }
       : ok(id, 'read (entering failed afterwards: see check namespaces)');
   }
-  return ok(id, `read: capabilities, limits, ${entry.cgroups} cgroup(s) to join, seccomp ${entry.source === 'none'
-    ? 'none' : `${entry.filters} filter(s) from the ${entry.source === 'live' ? 'live process' : 'runtime\'s profile'}`}`);
+  const from = entry.source === 'live' ? 'live process' : 'runtime\'s profile';
+  return ok(id, `read: capabilities, limits, ${entry.cgroups} cgroup(s) to join, seccomp ` +
+    (entry.source === 'none' ? 'none' : `${entry.filters} filter(s) from the ${from}`));
 }
 
 /** The target's seccomp mode and filters, what they answer to the calls a tracer makes, and the engine's own mode. */

@@ -71,7 +71,7 @@ describe('doctor (real docker and podman)', function () {
     });
   }
 
-  it('follows the article: docker\'s default profile blocks process_vm_readv, --cap-add SYS_PTRACE opens it', async () => {
+  it('follows the article: docker\'s default blocks process_vm_readv, --cap-add SYS_PTRACE opens it', async () => {
     const plain = json<Report>(await cli(['doctor', '--json', '-r', 'docker', 'lab-web'], env));
     const pvr = byId(plain, 'process_vm_readv');
     expect(pvr.status).to.equal('fail');
@@ -89,7 +89,7 @@ describe('doctor (real docker and podman)', function () {
     expect(target.summary).to.match(/^E_NOT_FOUND: /);
   });
 
-  it('a container that runs its own program named runsc is no sandbox: the doctor and exec are not fooled', async () => {
+  it('a container running its own program named runsc is no sandbox: doctor and exec are not fooled', async () => {
     const name = `scope-doctor-fake-runsc-${process.pid}`;
     tool('docker', ['run', '-d', '--name', name, '--network', 'none', 'scope-lab-busybox', 'sh', '-c',
       'mkdir -p /usr/bin && cp /bin/busybox /usr/bin/runsc && exec -a sleep /usr/bin/runsc 1000000']);
@@ -130,7 +130,7 @@ describe('doctor (real docker and podman)', function () {
   });
 
   describe('an engine that lacks a capability says which', function () {
-    it('without CAP_SYS_CHROOT: the capabilities check names it and the commands it breaks; exec names it', async () => {
+    it('without CAP_SYS_CHROOT: the check names it and the commands it breaks; exec names it', async () => {
       const drop = ['setpriv', '--bounding-set', '-sys_chroot'];
       const report = json<Report>(await cliUnder(drop, ['doctor', '--json']));
       const caps = byId(report, 'capabilities');

@@ -8,7 +8,7 @@ import type { EntryCheck } from '../../native/exec';
 import type { Trial } from '../../core/doctor/index';
 import { FIXTURES } from '../support/replay';
 
-/** What test/lab/record-doctor.ts recorded from a lab container: its facts, the helper's dry run, the probe's results. */
+/** What test/lab/record-doctor.ts recorded from a lab container: facts, the helper's dry run, the probe's results. */
 interface Recorded {
   recorded: string;
   facts: TargetFacts;
@@ -48,7 +48,7 @@ describe('doctor verdicts on containers recorded from the lab', () => {
     });
   }
 
-  it('a seccomp EPERM is blamed on the filter, with --cap-add SYS_PTRACE as the fix, where the container lacks it', () => {
+  it('a seccomp EPERM is blamed on the filter, with --cap-add SYS_PTRACE as the fix where it is missing', () => {
     const web = recorded.find((x) => x.file === 'lab-web.json')!.r;
     const v = traceVerdict(web.facts, 'process_vm_readv', web.entry!.syscalls.process_vm_readv);
     expect(v.summary).to.match(/^blocked by seccomp: .*EPERM/);
