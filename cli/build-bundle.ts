@@ -1,0 +1,96 @@
+/**
+ * Makes the CLI one file: `npm run build` compiles it with tsc, then this bundles what tsc wrote
+ * (dist/cli/main.js and all it imports) into dist/cli/bundle.js, and puts start.js, which runs the
+ * bundle from V8's code cache, at dist/cli/main.js, the path users and the package's bin run. A CLI
+ * that Node must find, read and compile as some 300 modules
+ * spends most of a command's time before the command starts; one file, where each module runs only
+ * when first required, spends a fraction of it.
+ *
+ * Start-up pays only for what the command uses: the packages below are left out of the bundle and
+ * loaded from node_modules when first needed, and the places in dockerode that load them at its own
+ * start (ssh for ssh:// hosts, gRPC for BuildKit sessions, tar for build contexts: none of which the
+ * engine uses) load them on first call instead. The library (dist/core/index.js) is left as tsc made it.
+ */
+import { build, type Plugin } from 'esbuild';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Packages loaded from node_modules when first required, never parsed at start. */
+const OUTSIDE = ['@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'ssh2', 'tar-fs', '@balena/dockerignore'];
+
+/**
+ * dockerode's modules that require an OUTSIDE package at their top, each replaced by a function
+ * that requires the real module on its first call (they export one function each).
+ */
+const ON_CALL = [/docker-modem[\\/]lib[\\/]ssh\.js$/, /dockerode[\\/]lib[\\/]session\.js$/];
+
+/** The module id Node finds from anywhere in the package: the path after its last node_modules/. */
+const moduleId = (path: string) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+
+const onCall: Plugin = {
+  name: 'load-on-call',
+  setup(b) {
+    const ids = new Set<string>();
+    b.onLoad({ filter: new RegExp(ON_CALL.map((r) => r.source).join('|')) }, (args) => {
+      const id = moduleId(args.path);
+      ids.add(id);
+      return {
+        contents: `let real;\nmodule.exports = function (...a) {\n  real ??= require(${JSON.stringify(id)});\n` +
+          '  return real.apply(this, a);\n};\n',
+        loader: 'js',
+      };
+    });
+    // The real module, required by the stand-in, stays outside the bundle.
+    b.onResolve({ filter: /^(docker-modem|dockerode)\// }, (args) =>
+      (ids.has(args.path) ? { path: args.path, external: true } : undefined));
+  },
+};
+
+/** dockerode's util.js requires tar-fs and dockerignore at its top but uses them only to build: each becomes a
+ * stand-in that requires the package when a property of it is first read. */
+const onUse: Plugin = {
+  name: 'load-on-use',
+  setup(b) {
+    b.onResolve({ filter: /^(tar-fs|@balena\/dockerignore)$/ }, (args) =>
+      /dockerode[\\/]lib[\\/]util\.js$/.test(args.importer) ? { path: args.path, namespace: 'on-use' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'on-use' }, (args) => ({
+      contents: `let real;\nconst load = () => (real ??= require(${JSON.stringify(args.path)}));\n` +
+        'module.exports = new Proxy({}, { get: (_, k) => load()[k], has: (_, k) => k in load() });\n',
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * docker-modem formats every request for its debug log (util.inspect of the options) even when that
+ * log is off, and util.inspect's first call costs milliseconds: formatted only when the log is on.
+ */
+const quietModem: Plugin = {
+  name: 'quiet-modem',
+  setup(b) {
+    b.onLoad({ filter: /docker-modem[\\/]lib[\\/]modem\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const eager = "debug('Sending: %s', util.inspect(";
+      if (!text.includes(eager)) return { contents: text, loader: 'js', warnings: [{ text: 'docker-modem changed: ' +
+        'its debug line is no longer where quiet-modem looks; the bundle formats every request again' }] };
+      return { contents: text.replace(eager, `debug.enabled && ${eager}`), loader: 'js' };
+    });
+  },
+};
+
+async function main(): Promise<void> {
+  const main = join(__dirname, 'main.js');
+  await build({
+    entryPoints: [main], outfile: join(__dirname, 'bundle.js'), bundle: true, platform: 'node', target: 'node20',
+    format: 'cjs',
+    external: [...OUTSIDE, '*.node'], plugins: [onCall, onUse, quietModem], logLevel: 'warning', legalComments: 'none',
+    // The entry's own "#!/usr/bin/env node" line is kept by esbuild as the first line of the bundle.
+  });
+  copyFileSync(join(__dirname, 'start.js'), main);
+  rmSync(join(__dirname, 'bundle.js.cache'), { force: true }); // made for the bundle before this one
+}
+
+main().catch((err) => {
+  process.stderr.write(`bundling the CLI: ${(err as Error).message}\n`);
+  process.exit(1);
+});
