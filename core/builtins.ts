@@ -7,6 +7,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { toScopeError } from '../base/errors';
 import { configError, type BuiltinEntry } from './config/entries';
 import type { Registry } from './registry';
+import { LazyRuntime } from './lazy-runtime';
 import type { ContainerRuntime } from './runtime';
 import { Options } from './tokens';
 
@@ -19,6 +20,17 @@ export class Builtins {
 
   has(id: string): boolean {
     return this.registry.get('runtime', id) !== undefined;
+  }
+
+  /**
+   * The entry's adapter: built now when the file or the command line gives it options (which it may
+   * refuse: that must happen at load), else when first asked (LazyRuntime).
+   */
+  runtime(entry: BuiltinEntry): ContainerRuntime {
+    const b = this.registry.get('runtime', entry.builtin);
+    const flagged = (b?.options ?? []).some((o) => this.flags[o.name] !== undefined);
+    if (!b || flagged || Object.keys(entry.options ?? {}).length) return this.build(entry);
+    return new LazyRuntime(entry.name, () => this.build(entry), b.refPattern);
   }
 
   build(entry: BuiltinEntry): ContainerRuntime {

@@ -90,7 +90,7 @@ export class Engine {
     let adapter: ContainerRuntime;
     let guard: ConstructorParameters<typeof GuardedRuntime>[2] = { deadlineMs };
     if (entry.kind === 'builtin') {
-      adapter = this.builtins.build(entry);
+      adapter = this.builtins.runtime(entry);
     } else if (entry.kind === 'module') {
       guard = { deadlineMs, contain: true, timeoutCode: 'E_PLUGIN_TIMEOUT' };
       const importMs = timeoutFrom(entry.importTimeoutMs, this.env, IMPORT_TIMEOUT_ENV, DEFAULT_IMPORT_TIMEOUT_MS);

@@ -27,6 +27,9 @@ const STATES: Record<CriState, ContainerState> = {
   CONTAINER_CREATED: 'created', CONTAINER_RUNNING: 'running', CONTAINER_EXITED: 'stopped', CONTAINER_UNKNOWN: 'unknown',
 };
 
+/** Kubernetes names (lower-case DNS labels and subdomains) joined by one or two slashes, besides names and IDs. */
+export const CRI_REF = /^[a-z0-9][a-z0-9.-]{0,252}(\/[a-z0-9][a-z0-9.-]{0,252}){1,2}$/;
+
 interface Connected {
   client: CriClient;
   choice: Choice;
@@ -36,8 +39,7 @@ interface Connected {
 @injectable()
 export class CriRuntime implements ContainerRuntime {
   readonly name = 'cri';
-  /** Kubernetes names (lower-case DNS labels and subdomains) joined by one or two slashes, besides names and IDs. */
-  readonly refPattern = /^[a-z0-9][a-z0-9.-]{0,252}(\/[a-z0-9][a-z0-9.-]{0,252}){1,2}$/;
+  readonly refPattern = CRI_REF;
   private readonly named?: Choice;
   /** A CONTAINER_RUNTIME_ENDPOINT that is no address: only this runtime is unavailable, saying why. */
   private readonly problem?: string;

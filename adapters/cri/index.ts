@@ -1,5 +1,5 @@
 import { register } from '../../core/registry';
-import { CriRuntime } from './cri';
+import { CRI_REF, CriRuntime } from './cri';
 
 register({
   kind: 'runtime',
@@ -7,6 +7,7 @@ register({
   description: 'Kubernetes pods through the Container Runtime Interface (CONTAINER_RUNTIME_ENDPOINT, ' +
     'or the first usual socket that answers)',
   make: CriRuntime,
+  refPattern: CRI_REF,
   options: [{ name: 'endpoint', help: 'the CRI socket, unix:///path ' +
     '(default: $CONTAINER_RUNTIME_ENDPOINT, else the usual sockets)' }],
 });
