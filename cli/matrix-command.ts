@@ -1,7 +1,6 @@
 /** `scope-engine matrix`: the conformance suite over runtimes, as a status table. */
 import { Option, type Command } from 'commander';
 import { ScopeError, toScopeError } from '../base/errors';
-import { countOutcomes, formatMarkdown, LAB_FILE, runMatrix } from '../testing/matrix';
 import { globalOptions } from './context';
 import { printJson, reportError } from './output';
 
@@ -44,6 +43,9 @@ Examples:
       try {
         if (!['md', 'json'].includes(opts.format)) throw new ScopeError('E_USAGE',
           `--format ${opts.format}: give md or json`);
+        // The suite, its scenarios and their lab are loaded for this command alone, not at every command's start.
+        const { countOutcomes, formatMarkdown, LAB_FILE, runMatrix } = require('../testing/matrix') as
+          typeof import('../testing/matrix');
         const rows = await runMatrix({
           labFile: opts.lab ?? opts.targets ?? LAB_FILE, createFrom: opts.create, hostRoot: g.hostRoot,
           busybox: opts.busybox, inImage: opts.inImage === true ? 'scope-engine:latest' : opts.inImage || undefined,

@@ -31,7 +31,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,12 +58,29 @@ static int fail(struct confine_error *e, const char *stage, const char *detail) 
   return -1;
 }
 
-int confine_join_cgroups(const struct confinement *c, struct confine_error *e) {
+int confine_join_cgroups(const struct confinement *c, bool in_v2, struct confine_error *e) {
   for (int i = 0; i < c->ncgroups; i++) {
+    if (in_v2 && i == c->cgroup2_index) continue;
     /* "0" is the writer itself, whatever PID namespace it is in now. */
     if (write(c->cgroup_fds[i], "0", 1) != 1) return fail(e, "cgroup", "joining the target's cgroup");
   }
   return 0;
+}
+
+pid_t confine_fork(const struct confinement *c, bool *in_v2) {
+  *in_v2 = false;
+  if (c->cgroup2_dir >= 0) {
+    struct clone_args args = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)c->cgroup2_dir};
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    /* Both processes return here, as from fork(). */
+    if (pid >= 0) {
+      *in_v2 = true;
+      return (pid_t)pid;
+    }
+    /* Before Linux 5.7 (no clone3, or no CLONE_INTO_CGROUP), or refused: the child moves itself, and a
+     * refusal is then reported as the move's. */
+  }
+  return fork();
 }
 
 /* Supplementary groups cannot be set in a user namespace whose setgroups is "deny" (rootless

@@ -222,14 +222,22 @@ static int read_cgroups(pid_t pid, struct confinement *c, struct confine_error *
     if ((v2 || strstr(controllers, "freezer")) && frozen(dir, v2)) return fail(e, "paused", 0, "%s", dir);
     if (here) continue;
     if (c->ncgroups == MAX_CGROUPS) return fail(e, "cgroup", E2BIG, "more than %d hierarchies", MAX_CGROUPS);
+    /* v1: the thread's own file, tasks, not cgroup.procs. Moving a whole process takes a global lock whose
+     * release waits for an RCU grace period (some 10 ms a command here, and docker exec pays it); moving
+     * the one thread of a single-threaded child, itself, takes none since Linux 6.0 and is the same move. */
     char procs[PATH_MAX + 16];
-    snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+    snprintf(procs, sizeof procs, "%s/%s", dir, v2 ? "cgroup.procs" : "tasks");
     int fd = open(procs, O_WRONLY | O_CLOEXEC);
     /* A user's rootless container on cgroup v1 has no cgroup of its own, only one it inherited that
      * the user may not write: runc and crun ignore that for a rootless exec, and so do we. Root is
      * never excused. */
     if (fd < 0 && (errno == EACCES || errno == EPERM) && geteuid() != 0) continue;
     if (fd < 0) return fail(e, "cgroup", errno, "%s", procs);
+    if (v2) {
+      /* The directory too: a child can be forked straight into it, which takes no such lock either. */
+      c->cgroup2_dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      c->cgroup2_index = c->ncgroups;
+    }
     c->cgroup_fds[c->ncgroups++] = fd;
   }
   return 0;
@@ -363,6 +371,7 @@ int confine_read(pid_t pid, bool whole, int profile_fd, struct confinement *c, s
   memset(c, 0, sizeof *c);
   c->whole = whole;
   c->proc_fd = -1;
+  c->cgroup2_dir = c->cgroup2_index = -1;
   c->filter_source = "none";
   if (read_cgroups(pid, c, e) < 0 || read_oom(pid, c, e) < 0) return -1;
   if (!whole) return 0;
@@ -392,6 +401,8 @@ int confine_read(pid_t pid, bool whole, int profile_fd, struct confinement *c, s
 void confine_release(struct confinement *c) {
   for (int i = 0; i < c->ncgroups; i++) close(c->cgroup_fds[i]);
   c->ncgroups = 0;
+  if (c->cgroup2_dir >= 0) close(c->cgroup2_dir);
+  c->cgroup2_dir = c->cgroup2_index = -1;
   if (c->proc_fd >= 0) close(c->proc_fd);
   c->proc_fd = -1;
   for (int i = 0; i < c->nfilters; i++) free(c->filters[i].prog.filter);

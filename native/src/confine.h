@@ -33,7 +33,9 @@ struct confinement {
   bool have_oom;             /* false where the file is not ours to read (a rootless engine's target) */
   int oom_score_adj;         /* the target's /proc/PID/oom_score_adj, which a runtime's exec inherits */
   int ncgroups;
-  int cgroup_fds[MAX_CGROUPS]; /* the target's cgroup.procs, opened for writing on the host */
+  int cgroup_fds[MAX_CGROUPS]; /* per hierarchy, opened for writing on the host: v1's tasks, v2's cgroup.procs */
+  int cgroup2_dir;             /* the target's v2 cgroup directory, to fork into (clone3); -1: none to join */
+  int cgroup2_index;           /* which of cgroup_fds is its cgroup.procs; -1: none */
   bool have_limit[NLIMITS];
   struct rlimit limits[NLIMITS];
   char lsm[9];              /* "apparmor", "selinux" or "" */
@@ -60,8 +62,13 @@ void confine_release(struct confinement *c);
 /* Compiles a profile (see seccomp-profile.c for its lines) into one filter. */
 int seccomp_from_profile(int fd, struct seccomp_copy *out, struct confine_error *e);
 
-/* Moves the calling process into the target's cgroups: first, while it still may. */
-int confine_join_cgroups(const struct confinement *c, struct confine_error *e);
+/* Moves the calling process into the target's cgroups: first, while it still may. `in_v2`: it was forked
+ * into the v2 cgroup already (confine_fork). */
+int confine_join_cgroups(const struct confinement *c, bool in_v2, struct confine_error *e);
+
+/* fork(), but the child starts in the target's v2 cgroup where the kernel can (clone3 CLONE_INTO_CGROUP),
+ * saying so in *in_v2 (in both processes). */
+pid_t confine_fork(const struct confinement *c, bool *in_v2);
 
 /* Takes the target's OOM score adjustment, right after the cgroups (the host's /proc is ours still). */
 int confine_take_oom(const struct confinement *c, struct confine_error *e);

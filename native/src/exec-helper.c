@@ -192,10 +192,10 @@ static void join(const struct exec_opts *o) {
   die_detail(o, "setns", err, EXIT_SETUP, detail);
 }
 
-static void run_child(const struct exec_opts *o, const struct confinement *c, char **env, int host_fd, int root_fd,
-                      int slave) {
+static void run_child(const struct exec_opts *o, const struct confinement *c, bool in_v2, char **env, int host_fd,
+                      int root_fd, int slave) {
   struct confine_error e = {0};
-  if (confine_join_cgroups(c, &e) < 0 || confine_take_oom(c, &e) < 0)
+  if (confine_join_cgroups(c, in_v2, &e) < 0 || confine_take_oom(c, &e) < 0)
     die_detail(o, e.stage, e.err, EXIT_SETUP, e.detail);
   for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++) signal(FORWARDED[i], SIG_DFL);
   signal(SIGPIPE, SIG_DFL); /* an ignored signal would stay ignored across exec */
@@ -324,13 +324,14 @@ int main(int argc, char **argv) {
   sigemptyset(&forwarded);
   for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++) sigaddset(&forwarded, FORWARDED[i]);
   sigprocmask(SIG_BLOCK, &forwarded, &old);
-  pid_t pid = fork();
+  bool in_v2;
+  pid_t pid = confine_fork(&conf, &in_v2);
   if (pid < 0) die(&o, "fork", errno, EXIT_SETUP);
   if (pid == 0) {
     if (master >= 0) close(master);
     close(sync[0]);
     failed_fd = sync[1];
-    run_child(&o, &conf, env, host_fd, root_fd, slave);
+    run_child(&o, &conf, in_v2, env, host_fd, root_fd, slave);
   }
   close(sync[1]);
   child_pid = pid;
