@@ -24,8 +24,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # fails leaves them up. image (the node agent image) is asked for by name, after npm ci: see image.sh.
 runtimes=${LAB_RUNTIMES:-docker containerd cri podman lxc lxd go_plugin kubectl rootless}
 
-# libseccomp-dev: the native core links libseccomp statically (npm install builds it).
-apt_install busybox-static uidmap procps libseccomp-dev
+# libseccomp-dev: the native core links libseccomp statically (npm install builds it). time: GNU
+# time, which npm run bench reads a command's peak memory with.
+apt_install busybox-static uidmap procps libseccomp-dev time
 build_rootfs
 for rt in $runtimes; do
   "start_$rt"
