@@ -97,6 +97,19 @@ const quietModem: Plugin = {
   },
 };
 
+/** The plugin module loader's import(), which code run by vm.Script lacks, calls start.ts's instead. */
+const outsideImport: Plugin = {
+  name: 'outside-import',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]core[\\/]modules[\\/]loader\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const calls = text.match(/\bawait import\(/g)?.length ?? 0;
+      if (calls !== 1) throw new Error(`${args.path} has ${calls} "await import(" calls, where one was expected`);
+      return { contents: text.replace(/\bawait import\(/, 'await __importModule('), loader: 'js' };
+    });
+  },
+};
+
 async function main(): Promise<void> {
   const main = join(__dirname, 'main.js');
   await build({
@@ -110,7 +123,7 @@ async function main(): Promise<void> {
   await build({
     entryPoints: [main], outfile: join(__dirname, 'bundle.js'), bundle: true, platform: 'node', target: 'node20',
     format: 'cjs',
-    external: [...OUTSIDE, '*.node'], plugins: [onCall, onUse, quietModem, grpcChunk], logLevel: 'warning',
+    external: [...OUTSIDE, '*.node'], plugins: [onCall, onUse, quietModem, grpcChunk, outsideImport], logLevel: 'warning',
     legalComments: 'none',
     // The entry's own "#!/usr/bin/env node" line is kept by esbuild as the first line of the bundle.
   });

@@ -52,6 +52,14 @@ function saveCache(cache: string, script: Script, key: Buffer): void {
 }
 
 /**
+ * Node's module wrapper, and one more parameter: code compiled by vm.Script has no import() of its own
+ * (and V8's code cache drops the option that would give it one), so the bundle's one import(), which
+ * loads in-process plugin modules that may be ES modules, calls this file's (build-bundle.ts rewrites it).
+ */
+const WRAPPER = '(function (exports, require, module, __filename, __dirname, __importModule) { ';
+const importModule = (url: string): Promise<unknown> => import(url);
+
+/**
  * Runs one of the CLI's files as Node runs a module, from its cache: the bundle, and the chunks it
  * loads when a command needs them (CHUNKS). Its require finds packages from the bundle's directory,
  * and a chunk through this function again.
@@ -61,14 +69,14 @@ function runCached(file: string): unknown {
   const key = keyOf(file);
   const cachedData = readCache(cache, key);
   const source = readFileSync(file, 'utf8').replace(/^#!/, '//');
-  const script = new Script(Module.wrap(source), { filename: file, cachedData });
+  const script = new Script(`${WRAPPER}${source}\n})`, { filename: file, cachedData });
   if (!cachedData || script.cachedDataRejected) process.once('exit', () => saveCache(cache, script, key));
   const mod = new Module(file, module);
   mod.filename = file;
   const plain = Module.createRequire(file);
   const require = Object.assign((id: string) => (CHUNKS.has(id) ? chunk(id) : plain(id)), plain);
   const run = script.runInThisContext() as (...args: unknown[]) => void;
-  run.call(mod.exports, mod.exports, require, mod, file, dirname(file));
+  run.call(mod.exports, mod.exports, require, mod, file, dirname(file), importModule);
   return mod.exports;
 }
 

@@ -194,18 +194,25 @@ export class Engine {
   }
 
   /**
-   * Puts `question` to every runtime that says it is available, each in a chain of its own (probe,
-   * then the question) bounded by that runtime's deadline: a slow probe of one does not hold back
-   * the questions to the others, and no runtime costs more than its own deadline.
+   * Puts `question` to every runtime, each bounded by its own deadline: a slow one does not hold back
+   * the others, and none costs more than its deadline. One that cannot be reached is unavailable.
    */
   private askAvailable<T>(question: (r: LoadedRuntime) => Promise<T>, doing: string,
     among = this.loaded): Promise<Answer<T>[]> {
     return Promise.all(among.map(async (r): Promise<Answer<T>> => {
       try {
         return await r.adapter.within(async () => {
-          const probe = await r.adapter.probe();
-          if (!probe.available) return { runtime: r.name, unavailable: probe.reason ?? 'unavailable' };
-          return { runtime: r.name, value: await question(r) };
+          // The question first: a probe before it cost a round trip (and classic LXC a tool) to every
+          // runtime that was there, on every auto and all. Only a runtime that cannot answer is probed,
+          // so that its reason is the probe's, as `scope-engine runtimes` says it.
+          try {
+            return { runtime: r.name, value: await question(r) };
+          } catch (err) {
+            if (toScopeError(err).code !== 'E_RUNTIME_UNAVAILABLE') throw err;
+            const probe = await r.adapter.probe();
+            if (!probe.available) return { runtime: r.name, unavailable: probe.reason ?? 'unavailable' };
+            throw err;
+          }
         }, doing);
       } catch (err) {
         return { runtime: r.name, error: toScopeError(err) };
