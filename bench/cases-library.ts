@@ -12,8 +12,9 @@ import type { Comparison } from './harness';
 import { LAB, type LabContainer } from './lab';
 import { needTools, runCommand, Skip } from './spawn';
 
-const PROCSCAN = join(__dirname, '..', '..', 'plugins', 'procscan', 'plugins.json');
-const PROCSCAN_MAIN = join(__dirname, '..', 'plugins', 'procscan', 'main.js');
+/** The docker adapter itself behind the plugin protocol (bench/docker-plugin): only the protocol differs. */
+const PLUGIN = join(__dirname, '..', '..', 'bench', 'docker-plugin', 'plugins.json');
+const PLUGIN_MAIN = join(__dirname, 'docker-plugin', 'main.js');
 
 /** One engine with the built-ins for every library comparison, built on first need. */
 export class Engines {
@@ -79,24 +80,24 @@ function pluginVsBuiltin(engines: Engines): Comparison {
   return {
     id: 'lib-plugin', title: '12 library resolve, plugin vs built-in', unit: 'ms', goal: { kind: 'difference', max: 1 },
     async prepare() {
-      if (!existsSync(PROCSCAN) || !existsSync(PROCSCAN_MAIN)) {
-        throw new Skip(`no procscan plugin built (${PROCSCAN_MAIN}; npm run build)`);
+      if (!existsSync(PLUGIN) || !existsSync(PLUGIN_MAIN)) {
+        throw new Skip(`no docker plugin built (${PLUGIN_MAIN}; npm run build)`);
       }
       const pid = await LAB[0].pid();
       const builtin = await engines.shared();
-      const withPlugin = await engines.make([PROCSCAN]);
+      const withPlugin = await engines.make([PLUGIN]);
       // The first call starts the plugin and handshakes; that is set-up, not the call compared.
-      await samePid(withPlugin, 'procscan', 'lab-web', pid, 'procscan');
+      await samePid(withPlugin, 'docker-plugin', 'lab-web', pid, 'the docker adapter as a plugin');
       await samePid(builtin, 'docker', 'lab-web', pid, 'the docker adapter');
-      const procscan = withPlugin.runtime('procscan');
+      const plugin = withPlugin.runtime('docker-plugin');
       const docker = builtin.runtime('docker');
       return {
-        ours: { label: "engine.runtime('procscan').resolve('lab-web'), plugin handshaken",
-          op: async () => { await procscan.resolve('lab-web'); } },
+        ours: { label: "engine.runtime('docker-plugin').resolve('lab-web'): the docker adapter as a handshaken plugin",
+          op: async () => { await plugin.resolve('lab-web'); } },
         peer: { label: "engine.runtime('docker').resolve('lab-web')",
           op: async () => { await docker.resolve('lab-web'); } },
-        note: 'procscan finds lab-web by scanning /proc, the docker adapter by asking dockerd: the difference is ' +
-          'the plugin protocol plus that, not the protocol alone',
+        note: 'the same adapter on both sides (bench/docker-plugin serves the built-in): the difference is the ' +
+          'plugin protocol, a gRPC call over a unix socket',
       };
     },
   };
