@@ -82,6 +82,20 @@ export class GuardedRuntime implements ContainerRuntime {
     return this.stamp(c);
   }
 
+  /**
+   * The adapter's currentPid() where it has one, bounded and its errors named as the other calls';
+   * else resolve(container.id) again, and 0 for an ID that now resolves to another container.
+   * Every adapter so answers it, a plugin's too, with no change to the plugin protocol.
+   */
+  async currentPid(container: Container): Promise<number> {
+    const inner = this.inner;
+    if (inner.currentPid) {
+      return this.call(() => inner.currentPid!(container), `checking container ${container.name} in ${this.name}`);
+    }
+    const again = await this.resolve(container.id);
+    return again.id === container.id ? again.pid : 0;
+  }
+
   /** Bounded as the other calls are: a close that never ends must not keep the CLI from exiting. */
   async close(): Promise<void> {
     if (!this.inner.close) return;

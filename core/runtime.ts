@@ -81,6 +81,14 @@ export interface ContainerRuntime {
    * exists but has no running process), or E_RUNTIME_UNAVAILABLE.
    */
   resolve(ref: string, asked?: Asked): Promise<Container>;
+  /**
+   * The PID of the main process of `container` (one this adapter's resolve() returned) as the
+   * runtime reports it now, 0 when it has none: how the engine checks, once it has pinned
+   * `container.pid`, that the container did not restart meanwhile. Optional: without it the engine
+   * resolves `container.id` again and compares. Worth implementing only where it answers from the
+   * same source as resolve() did for the PID, more cheaply; it fails as resolve() would.
+   */
+  currentPid?(container: Container): Promise<number>;
   /** Releases connections and child processes. Optional. */
   close?(): Promise<void>;
 }

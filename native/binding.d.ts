@@ -48,6 +48,27 @@ export interface MqExchangeRequest {
   uniq?: number;
 }
 
+/** One question to an LXC container's monitor (native/src/lxc-command.h). */
+export interface LxcCommandRequest {
+  /** The command socket's abstract name, without the leading NUL: "<lxcpath>/<name>/command". */
+  socket: string;
+  /** liblxc's command number (LXC_CMD_GET_STATE 3, LXC_CMD_GET_INIT_PID 4). */
+  command: number;
+  timeoutMs?: number;
+}
+
+/** The monitor's answer, and who listens on the socket as the kernel tells it (SO_PEERCRED). */
+export interface LxcCommandAnswer {
+  /** 0, or -errno: -EPERM when the monitor does not answer this user. */
+  ret: number;
+  /** The word answered: a PID, a state. */
+  value: number;
+  /** The process that made the listening socket (it may have exited since: liblxc's forks), its UID and GID. */
+  peerPid: number;
+  peerUid: number;
+  peerGid: number;
+}
+
 export interface Binding {
   pidfdOpen(pid: number): number;
   pidfdAlive(pidfd: number): boolean;
@@ -63,4 +84,6 @@ export interface Binding {
   memfdOf(name: string, data: Buffer): number;
   fileOp(req: FileOpRequest): Promise<{ data?: Buffer; stat?: NativeStat }>;
   mqExchange(req: MqExchangeRequest): Promise<Buffer[]>;
+  /** Rejects with code ECONNREFUSED when nothing listens, ETIMEDOUT, ECONNRESET, EPROTO. */
+  lxcCommand(req: LxcCommandRequest): Promise<LxcCommandAnswer>;
 }

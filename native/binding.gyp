@@ -7,6 +7,7 @@
         "src/fileops.cc",
         "src/own_thread.cc",
         "src/mq.cc",
+        "src/lxc-command.cc",
         "src/namespaces.c"
       ],
       "include_dirs": [

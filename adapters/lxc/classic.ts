@@ -1,6 +1,7 @@
 /**
- * Classic LXC through liblxc's own tools (lxc-ls, lxc-info) with -P LXCPATH. Its command socket
- * speaks raw C structs, no stable protocol, so the tools are the API. execFile, never a shell.
+ * Classic LXC through liblxc's own tools (lxc-ls, lxc-info) with -P LXCPATH: the listing, the
+ * probe, and whatever a container's monitor cannot tell directly (monitor.ts asks it first, since
+ * a tool costs a process). execFile, never a shell.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,11 @@ export interface ClassicContainer {
   /** RUNNING, STOPPED, FROZEN, ... */
   state: string;
   pid: number;
+}
+
+/** What lxc-info's "doesn't exist" becomes. */
+export function classicNotFound(name: string, lxcpath: string): ScopeError {
+  return new ScopeError('E_NOT_FOUND', `no LXC container "${name}" in ${lxcpath} (another lxcpath? --lxcpath DIR)`);
 }
 
 export class ClassicLxc {
@@ -46,10 +52,7 @@ export class ClassicLxc {
     try {
       out = await this.run('lxc-info', ['-P', this.lxcpath, '-n', name, '-s', '-p', '-H']);
     } catch (err) {
-      if (/doesn't exist/.test((err as ToolError).stderr ?? '')) {
-        throw new ScopeError('E_NOT_FOUND',
-          `no LXC container "${name}" in ${this.lxcpath} (another lxcpath? --lxcpath DIR)`);
-      }
+      if (/doesn't exist/.test((err as ToolError).stderr ?? '')) throw classicNotFound(name, this.lxcpath);
       throw err;
     }
     const field = (key: string) => new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(out)?.[1];

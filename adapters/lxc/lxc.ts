@@ -12,8 +12,9 @@ import {
 import { Caller, Env, HostRoot, Options, Spawn } from '../../core/tokens';
 import { inHostNamespace } from '../../native/host-root';
 import { daemonTimeoutMs } from '../options';
-import { ClassicLxc, defaultLxcpath, type ClassicContainer } from './classic';
+import { ClassicLxc, classicNotFound, defaultLxcpath, type ClassicContainer } from './classic';
 import { LxdClient, type LxdInstance } from './lxd-client';
+import { LxcHost } from './monitor';
 
 /** The label saying which kind of LXC a container belongs to. */
 export const KIND_LABEL = 'scope-engine/lxc-kind';
@@ -26,13 +27,15 @@ export class LxcRuntime implements ContainerRuntime {
   private readonly classic: ClassicLxc;
   /** Why no LXD socket was found: none on the host, or none visible from the engine's container. */
   private readonly noLxd: ScopeError;
+  private readonly timeoutMs: number;
 
   /** Options: "project" (LXD's), "lxcpath" (classic LXC's, also --lxcpath), "timeoutMs". */
   constructor(@inject(Options) options: Options, @inject(Env) env: Env,
     @inject(Caller) caller: Caller, @inject(Spawn) spawn: Spawn,
-    @inject(HostRoot) hostRoot: HostRoot) {
+    @inject(HostRoot) hostRoot: HostRoot, @inject(LxcHost) private readonly host: LxcHost) {
     const project = typeof options.project === 'string' ? options.project : undefined;
-    this.lxd = LxdClient.find(env, hostRoot, project, daemonTimeoutMs(options, env));
+    this.timeoutMs = daemonTimeoutMs(options, env);
+    this.lxd = LxdClient.find(env, hostRoot, project, this.timeoutMs);
     // In a container that cannot see the host's files, a socket missing here says nothing of the host.
     this.noLxd = hostRoot.visible ? new ScopeError('E_NOT_FOUND', 'no LXD or Incus socket')
       : new ScopeError('E_RUNTIME_UNAVAILABLE', 'no LXD or Incus socket here: scope-engine runs in a container ' +
@@ -70,8 +73,8 @@ export class LxcRuntime implements ContainerRuntime {
 
   async resolve(ref: string): Promise<Container> {
     const [inst, classic] = await Promise.allSettled([
-      this.lxd ? this.lxd.instance(ref) : Promise.reject(this.noLxd),
-      this.classic.info(ref),
+      this.lxd ? this.lxdInstance(this.lxd, ref) : Promise.reject(this.noLxd),
+      this.classicInfo(ref),
     ]);
     const found = [inst, classic].filter((r) => r.status === 'fulfilled');
     if (found.length === 2) {
@@ -104,6 +107,54 @@ export class LxcRuntime implements ContainerRuntime {
         `no LXD instance named "${ref}", and classic LXC cannot say: ${this.classic.unreachable}`);
     }
     throw new ScopeError('E_NOT_FOUND', `no LXD instance or LXC container named "${ref}"`);
+  }
+
+  /**
+   * The main PID of a container resolve() gave, from the monitor resolve() took it from, with the
+   * same checks (monitor-trust.ts), and without LXD's /state: LXD takes the PID from this very
+   * monitor. So this check after pinning is as strong as resolving again, for what it guards
+   * against: a container that restarted between resolve and pin has a new monitor naming a new
+   * init, another PID here, whatever process took the old number. A container whose monitor cannot
+   * say (no longer running, or not askable from here) is resolved again, which fails as resolve() does.
+   */
+  async currentPid(container: Container): Promise<number> {
+    const kind = container.labels[KIND_LABEL];
+    const at = kind === 'lxd' && this.lxd ? { lxcpath: this.lxd.lxcpath, name: this.lxd.lxcName(container.name) }
+      : kind === 'classic' && !this.classic.unreachable ? { lxcpath: this.classic.lxcpath, name: container.name }
+        : undefined;
+    const said = at && await this.host.monitor(at.lxcpath, at.name, { timeoutMs: this.timeoutMs });
+    if (said && said.pid > 0) return said.pid;
+    const again = await this.resolve(container.id);
+    return again.id === container.id ? again.pid : 0;
+  }
+
+  /**
+   * An LXD instance, and for a running or frozen container its init's PID: from its monitor, asked
+   * meanwhile, else from LXD's /state (the monitor cannot be asked from here, or is not where the
+   * daemon's directory says).
+   */
+  private async lxdInstance(lxd: LxdClient, ref: string): Promise<LxdInstance> {
+    // Both at once, and both settled before returning: nothing of this call goes on after it.
+    const [inst, said] = await Promise.allSettled([
+      lxd.instance(ref), this.host.monitor(lxd.lxcpath, lxd.lxcName(ref), { timeoutMs: this.timeoutMs }),
+    ]);
+    if (inst.status === 'rejected') throw inst.reason;
+    const i = inst.value;
+    if (i.type === 'virtual-machine' || (i.status !== 'Running' && i.status !== 'Frozen')) return i;
+    if (said.status === 'rejected') throw said.reason;
+    const pid = said.value?.pid ?? 0;
+    if (pid > 0) return { ...i, state: { pid, status: i.status } };
+    return { ...i, state: await lxd.state(ref) };
+  }
+
+  /** A classic container, from its monitor when it can be asked, else from lxc-info as before. */
+  private async classicInfo(ref: string): Promise<ClassicContainer> {
+    // The tools say why they cannot be asked; the monitors are no more reachable from there.
+    if (this.classic.unreachable) return this.classic.info(ref);
+    const lxcpath = this.classic.lxcpath;
+    if (!this.host.defined(lxcpath, ref)) throw classicNotFound(ref, lxcpath);
+    const said = await this.host.monitor(lxcpath, ref, { state: true, timeoutMs: this.timeoutMs });
+    return said ? { name: ref, ...said } : this.classic.info(ref);
   }
 
   private async lxdServer() {

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ScopeError } from '../../base/errors';
 import type { Env, HostRoot } from '../../core/tokens';
 import { DEFAULT_DAEMON_TIMEOUT_MS } from '../../core/config/timeouts';
@@ -19,28 +19,44 @@ export interface LxdInstance {
   state?: { pid: number; status: string } | null;
 }
 
-/** The sockets to try, in order, as the host names them. */
-export function lxdSocketCandidates(env: Env): string[] {
-  const c: (string | undefined)[] = [
-    env.LXD_SOCKET, env.LXD_DIR && join(env.LXD_DIR, 'unix.socket'),
-    '/var/snap/lxd/common/lxd/unix.socket', '/var/lib/lxd/unix.socket',
-    env.INCUS_SOCKET, env.INCUS_DIR && join(env.INCUS_DIR, 'unix.socket'),
-    '/run/incus/unix.socket', '/var/lib/incus/unix.socket',
+/**
+ * The sockets to try, in order, as the host names them, each with the daemon's directory: its
+ * liblxc containers live in DIR/containers, the lxcpath their command sockets are named after.
+ * A socket given alone (LXD_SOCKET) is taken to be in the daemon's directory unless LXD_DIR says.
+ */
+export function lxdSocketCandidates(env: Env): { socket: string; dir: string }[] {
+  const c: { socket?: string; dir?: string }[] = [
+    { socket: env.LXD_SOCKET, dir: env.LXD_DIR },
+    { socket: env.LXD_DIR && join(env.LXD_DIR, 'unix.socket'), dir: env.LXD_DIR },
+    { socket: '/var/snap/lxd/common/lxd/unix.socket' }, { socket: '/var/lib/lxd/unix.socket' },
+    { socket: env.INCUS_SOCKET, dir: env.INCUS_DIR },
+    { socket: env.INCUS_DIR && join(env.INCUS_DIR, 'unix.socket'), dir: env.INCUS_DIR },
+    { socket: '/run/incus/unix.socket', dir: '/var/lib/incus' }, { socket: '/var/lib/incus/unix.socket' },
   ];
-  return c.filter((p): p is string => !!p);
+  return c.filter((e): e is { socket: string; dir?: string } => !!e.socket)
+    .map((e) => ({ socket: e.socket, dir: e.dir || dirname(e.socket) }));
 }
 
 export class LxdClient {
   /** The last time the daemon did not answer at all, and how; see get(). */
   private lastDown?: { at: number; error: ScopeError };
 
+  /**
+   * `socketPath` as the engine reaches it; `lxcpath`, where the daemon's containers are, as the
+   * host names it (an abstract socket's name is the host's path, wherever the engine runs).
+   */
   constructor(readonly socketPath: string, private readonly project?: string,
-    readonly timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS) {}
+    readonly timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS, readonly lxcpath = join(dirname(socketPath), 'containers')) {}
 
   /** The first candidate socket that exists under the host's root, or undefined when none does. */
   static find(env: Env, hostRoot: HostRoot, project?: string, timeoutMs?: number): LxdClient | undefined {
-    const path = lxdSocketCandidates(env).map((p) => hostRoot.path(p)).find((p) => existsSync(p));
-    return path ? new LxdClient(path, project, timeoutMs) : undefined;
+    const hit = lxdSocketCandidates(env).find((c) => existsSync(hostRoot.path(c.socket)));
+    return hit && new LxdClient(hostRoot.path(hit.socket), project, timeoutMs, join(hit.dir, 'containers'));
+  }
+
+  /** The name liblxc knows an instance by: LXD prefixes the project's name, but for the default project's. */
+  lxcName(name: string): string {
+    return this.project && this.project !== 'default' ? `${this.project}_${name}` : name;
   }
 
   /** "lxd 5.0.2" or "incus 6.0". */
@@ -54,14 +70,14 @@ export class LxdClient {
     return this.get<LxdInstance[]>('/1.0/instances', { recursion: '2' });
   }
 
-  /** One instance with its state; E_NOT_FOUND when there is none by that name. */
-  async instance(name: string): Promise<LxdInstance> {
-    const path = `/1.0/instances/${encodeURIComponent(name)}`;
-    const [inst, state] = await Promise.all([
-      this.get<LxdInstance>(path),
-      this.get<LxdInstance['state']>(`${path}/state`),
-    ]);
-    return { ...inst, state };
+  /** One instance, without its state (which costs the daemon tens of ms); E_NOT_FOUND when there is none. */
+  instance(name: string): Promise<LxdInstance> {
+    return this.get<LxdInstance>(`/1.0/instances/${encodeURIComponent(name)}`);
+  }
+
+  /** One instance's state: its PID among every statistic LXD gathers for it. */
+  state(name: string): Promise<LxdInstance['state']> {
+    return this.get<LxdInstance['state']>(`/1.0/instances/${encodeURIComponent(name)}/state`);
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
  * From "container web in docker" to a pinned process: resolve, pin the PID with a pidfd, then ask
- * the runtime again. If it still reports the same PID, the pidfd names the container's process and
- * nothing can change that afterwards; if not, the container restarted meanwhile and we say so
- * rather than act on whatever process now has that PID.
+ * the runtime again (its currentPid(), or resolve again). If it still reports the same PID, the
+ * pidfd names the container's process and nothing can change that afterwards; if not, the container
+ * restarted meanwhile and we say so rather than act on whatever process now has that PID.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { native } from '../../native/index';
@@ -11,7 +11,7 @@ import { inHostPidNamespace, nsPidOf, Target } from '../../native/target';
 import type { HostRoot } from '../../native/host-root';
 import type { Engine } from '../engine';
 import { ScopeError } from '../../base/errors';
-import type { Container } from '../runtime';
+import type { Container, ContainerRuntime } from '../runtime';
 
 export interface OpenedTarget {
   container: Container;
@@ -60,16 +60,25 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
   try {
     refuseSandbox(container, engine.hostRoot);
     refuseForeign(container, target, engine.caller.uid);
-    const again = await engine.runtime(container.runtime).resolve(container.id);
-    if (again.id !== container.id || again.pid !== container.pid) {
+    const now = await currentPid(engine.runtime(container.runtime), container);
+    if (now !== container.pid) {
       throw new ScopeError('E_TARGET_GONE', `container ${container.name} restarted while being opened ` +
-        `(PID ${container.pid}, now ${again.pid}); try again`);
+        `(PID ${container.pid}, now ${now}); try again`);
     }
     return { container, target };
   } catch (err) {
     target.close();
     throw err;
   }
+}
+
+/**
+ * What the runtime says the container's main PID is now. Adapters come wrapped by the engine, which
+ * answers for those without currentPid() by resolving again; a bare one is resolved again here.
+ */
+function currentPid(runtime: ContainerRuntime, container: Container): Promise<number> {
+  if (runtime.currentPid) return runtime.currentPid(container);
+  return runtime.resolve(container.id).then((again) => (again.id === container.id ? again.pid : 0));
 }
 
 /**

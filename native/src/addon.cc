@@ -13,6 +13,7 @@
 #include <string>
 
 #include "fileops.h"
+#include "lxc-command.h"
 #include "mq.h"
 #include "own_thread.h"
 #include "syscalls.h"
@@ -318,6 +319,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("memfdOf", Napi::Function::New(env, MemfdOf));
   exports.Set("fileOp", Napi::Function::New(env, FileOpFn));
   exports.Set("mqExchange", Napi::Function::New(env, MqExchangeFn));
+  exports.Set("lxcCommand", Napi::Function::New(env, LxcCommandFn));
   return exports;
 }
 

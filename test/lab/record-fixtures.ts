@@ -7,8 +7,10 @@
  * the client libraries send; containerd's gRPC answers through a recording client; classic LXC's
  * tools through stand-ins. Beside each call, the runtime's own tool is asked the same question
  * (own.ts), so that the tests hold the adapter to an answer it had no part in. The containers are
- * the lab file's (test/lab/matrix.json). Side effect: docker's and podman's ambiguous prefix needs
- * two IDs that begin alike, so containers are created (never started) for it, and removed after.
+ * the lab file's (test/lab/matrix.json); the lxc adapter's questions to liblxc's side of the host
+ * are recorded as its LxcHost answered them (test/support/lxc-host-replay.ts). Side effect:
+ * docker's and podman's ambiguous prefix needs two IDs that begin alike, so containers are created
+ * (never started) for it, and removed after.
  */
 import 'reflect-metadata';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,13 +18,16 @@ import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../adapters';
+import type { DependencyContainer } from 'tsyringe';
 import { ContainerdClient } from '../../adapters/containerd/client';
+import { LxcHost } from '../../adapters/lxc/monitor';
 import type { ContainerRuntime } from '../../core/runtime';
 import { HostRoot } from '../../native/host-root';
 import { buildBuiltin } from '../../testing/harness';
 import * as grpc from '@grpc/grpc-js';
 import { CRI, daemonServices, type Daemon, type GrpcExchange } from '../support/grpc-replay';
 import { labRow } from '../support/lab';
+import { RecordingLxcHost } from '../support/lxc-host-replay';
 import { callAdapter, type OwnAnswer, type RecordedCall } from '../support/recorded';
 import { FIXTURES, type Exchange } from '../support/replay';
 import { toolStandIns } from '../support/tools';
@@ -132,20 +137,35 @@ async function recordDockerApi(runtime: 'docker' | 'podman', real: string, label
   }
 }
 
+/**
+ * liblxc's side of the host, recorded as the real LxcHost concludes it (the monitors' answers once
+ * the kernel vouched for them), with the host's real root whatever root the adapter is given.
+ */
+function recordingLxcHost(): { host: RecordingLxcHost; register: (c: DependencyContainer) => void } {
+  const host = new RecordingLxcHost(new HostRoot(), { uid: process.getuid!(), gid: process.getgid!() });
+  return { host, register: (c) => c.register(LxcHost, { useValue: host }) };
+}
+
 async function recordLxd(): Promise<void> {
   const row = labRow('lxc (LXD)');
   const proxy = await recordingProxy('/var/lib/lxd/unix.socket');
-  const env = { LXD_SOCKET: proxy.socketPath };
-  const adapter = buildBuiltin('lxc', { lxcpath: '/nonexistent-lxcpath' }, { env }).adapter;
+  // LXD_DIR: where the daemon keeps its containers (their command sockets), the proxy being elsewhere.
+  const env = { LXD_SOCKET: proxy.socketPath, LXD_DIR: '/var/lib/lxd' };
+  const { host, register } = recordingLxcHost();
+  const adapter = buildBuiltin('lxc', { lxcpath: '/nonexistent-lxcpath' }, { env, register }).adapter;
   try {
-    const to = { dir: 'lxd', from: `lxd ${sh('lxd', ['--version'])} (lab)`, take: proxy.take };
+    const take = () => [...proxy.take(), ...host.take()];
+    const to = { dir: 'lxd', from: `lxd ${sh('lxd', ['--version'])} (lab)`, take };
     await recordBasics(to, adapter, 'lxc', lxdOwn(), row.running, row.stopped!);
   } finally {
     proxy.close();
   }
 }
 
-/** Classic LXC's API is its tools: each call of lxc-ls and lxc-info is recorded by tool-replay. */
+/**
+ * Classic LXC's API is its tools and its containers' monitors: each call of lxc-ls and lxc-info is
+ * recorded by tool-replay, each question to liblxc's side of the host by a RecordingLxcHost.
+ */
 async function recordClassicLxc(): Promise<void> {
   const row = labRow('lxc (classic)');
   const tools = toolStandIns(['lxc-ls', 'lxc-info']);
@@ -153,11 +173,12 @@ async function recordClassicLxc(): Promise<void> {
   const env = { ...process.env, PATH: tools.dir, SCOPE_TOOL_RECORD: file, SCOPE_TOOL_REAL_PATH: process.env.PATH };
   // An empty host root: no LXD socket, so only the classic tools answer.
   const noLxd = mkdtempSync(join(tmpdir(), 'no-lxd-'));
-  const adapter = buildBuiltin('lxc', { lxcpath: '/var/lib/lxc' }, { env, hostRoot: noLxd }).adapter;
+  const { host, register } = recordingLxcHost();
+  const adapter = buildBuiltin('lxc', { lxcpath: '/var/lib/lxc' }, { env, hostRoot: noLxd, register }).adapter;
   const take = () => {
     const exchanges = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
     rmSync(file, { force: true });
-    return exchanges;
+    return [...exchanges, ...host.take()];
   };
   try {
     const to = { dir: 'lxc-classic', from: `lxc ${sh('lxc-info', ['--version'])} (lab)`, take };
