@@ -118,13 +118,13 @@ async function main(): Promise<void> {
       resolveDir: __dirname,
     },
     outfile: join(__dirname, 'grpc.js'), bundle: true, platform: 'node', target: 'node20', format: 'cjs',
-    logLevel: 'warning', legalComments: 'none',
+    logLevel: 'warning', legalComments: 'none', charset: 'ascii', // start.ts reads it as latin1
   });
   await build({
     entryPoints: [main], outfile: join(__dirname, 'bundle.js'), bundle: true, platform: 'node', target: 'node20',
     format: 'cjs',
     external: [...OUTSIDE, '*.node'], plugins: [onCall, onUse, quietModem, grpcChunk, outsideImport], logLevel: 'warning',
-    legalComments: 'none',
+    legalComments: 'none', charset: 'ascii', // start.ts reads it as latin1
     // The entry's own "#!/usr/bin/env node" line is kept by esbuild as the first line of the bundle.
   });
   copyFileSync(join(__dirname, 'start.js'), main);
