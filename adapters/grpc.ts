@@ -4,21 +4,19 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { ScopeError } from '../base/errors';
+import { protoDefinitions } from '../base/protos';
 
 export type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions,
   cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 export type Service = Record<string, Unary> & grpc.Client;
 
 /**
- * grpc-js and the package tree of `files` under `dir`; loading costs tens of milliseconds, so only when a call
- * needs it.
+ * grpc-js and the package tree of the .proto files in `dir` (base/protos.ts); loading costs tens of
+ * milliseconds, so only when a call needs it.
  */
-export function loadProtos(dir: string, files: string[]): { grpc: typeof grpc; pkg: any } {
+export function loadProtos(dir: string): { grpc: typeof grpc; pkg: any } {
   const grpcJs = require('@grpc/grpc-js') as typeof grpc;
-  const loader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
-  const defs = loader.loadSync(files,
-    { includeDirs: [dir], keepCase: false, longs: Number, enums: String, defaults: true });
-  return { grpc: grpcJs, pkg: grpcJs.loadPackageDefinition(defs) };
+  return { grpc: grpcJs, pkg: grpcJs.loadPackageDefinition(protoDefinitions(dir)) };
 }
 
 /** `method` of `service`, bounded by `deadlineMs`; rejects with the daemon's status as grpc-js reports it. */

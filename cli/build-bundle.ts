@@ -14,6 +14,8 @@
 import { build, type Plugin } from 'esbuild';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../base/paths';
+import { writeProtoJson } from '../base/protos';
 
 /** Packages loaded from node_modules when first required, never parsed at start. */
 const OUTSIDE = ['protobufjs', 'ssh2', 'tar-fs', '@balena/dockerignore'];
@@ -110,7 +112,11 @@ const outsideImport: Plugin = {
   },
 };
 
+/** The .proto directories the adapters and the plugin host load, parsed once here (base/protos.ts). */
+const PROTO_DIRS = [['adapters', 'containerd', 'proto'], ['adapters', 'cri', 'proto'], ['plugins', 'proto']];
+
 async function main(): Promise<void> {
+  for (const dir of PROTO_DIRS) writeProtoJson(join(PACKAGE_ROOT, ...dir));
   const main = join(__dirname, 'main.js');
   await build({
     stdin: {

@@ -110,8 +110,7 @@ export class ContainerdClient {
   /** Loads grpc-js and the protos on first use; building the clients connects lazily. */
   private connect() {
     if (this.services) return this.services;
-    const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR,
-      ['containers.proto', 'tasks.proto', 'namespaces.proto', 'version.proto']);
+    const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR);
     const target = `unix://${this.socketPath}`;
     const creds = grpcJs.credentials.createInsecure();
     // Labels and specs can make answers large: the limit kubelet and ctr take, not grpc-js's 4 MiB.

@@ -71,7 +71,7 @@ export class CriClient {
 
   private connect(): Service {
     if (this.service) return this.service;
-    const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR, ['api.proto']);
+    const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR);
     this.grpcModule = grpcJs;
     // kubelet's and crictl's limit: annotations (a pod's preStop hooks, as JSON) make answers large.
     const options = { 'grpc.max_receive_message_length': 16 << 20 };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { ErrorCode } from '../../base/errors';
 import { PACKAGE_ROOT } from '../../base/paths';
+import { protoDefinitions } from '../../base/protos';
 
 export const PROTO_DIR = join(PACKAGE_ROOT, 'plugins', 'proto');
 
@@ -20,10 +21,7 @@ let loaded: PluginProtos | undefined;
 export function pluginProtos(): PluginProtos {
   if (loaded) return loaded;
   const grpcJs = require('@grpc/grpc-js') as typeof grpc;
-  const loader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
-  const defs = loader.loadSync(['runtime.proto', 'health.proto', 'go-plugin.proto'],
-    { includeDirs: [PROTO_DIR], keepCase: false, longs: Number, enums: String, defaults: true });
-  const pkg = grpcJs.loadPackageDefinition(defs) as any;
+  const pkg = grpcJs.loadPackageDefinition(protoDefinitions(PROTO_DIR)) as any;
   loaded = {
     grpc: grpcJs,
     runtime: pkg.scopeengine.runtime.v1.ContainerRuntime,
