@@ -81,7 +81,7 @@ function runCached(file: string): unknown {
   return mod.exports;
 }
 
-/** Files bundle.ts writes beside the bundle, required by it as "./NAME.js" when first needed, run once. */
+/** Files build-bundle.ts writes beside the bundle, required by it as "./NAME.js" when first needed, run once. */
 const CHUNKS = new Set(['./grpc.js']);
 const loaded = new Map<string, unknown>();
 
