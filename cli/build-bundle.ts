@@ -2,9 +2,9 @@
  * Makes the CLI one file: `npm run build` compiles it with tsc, then this bundles what tsc wrote
  * (dist/cli/main.js and all it imports) into dist/cli/bundle.js, and puts start.js, which runs the
  * bundle from V8's code cache, at dist/cli/main.js, the path users and the package's bin run. A CLI
- * that Node must find, read and compile as some 300 modules
- * spends most of a command's time before the command starts; one file, where each module runs only
- * when first required, spends a fraction of it.
+ * that Node must find, read and compile as some 300 modules spends most of a command's time before the
+ * command starts; one file, where each module runs only when first required, spends a fraction of it.
+ * It also writes the .proto directories' JSON trees (base/protos.ts).
  *
  * Start-up pays only for what the command uses: the packages below are left out of the bundle and
  * loaded from node_modules when first needed, and the places in dockerode that load them at its own
