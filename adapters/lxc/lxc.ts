@@ -61,7 +61,7 @@ export class LxcRuntime implements ContainerRuntime {
 
   async list(): Promise<Container[]> {
     const [instances, classic] = await Promise.allSettled([
-      this.lxd ? this.lxd.instances() : Promise.resolve([]),
+      this.lxd ? this.lxdInstances(this.lxd) : Promise.resolve([]),
       this.classic.list(),
     ]);
     if (instances.status === 'rejected' && classic.status === 'rejected') throw instances.reason;
@@ -139,12 +139,30 @@ export class LxcRuntime implements ContainerRuntime {
       lxd.instance(ref), this.host.monitor(lxd.lxcpath, lxd.lxcName(ref), { timeoutMs: this.timeoutMs }),
     ]);
     if (inst.status === 'rejected') throw inst.reason;
-    const i = inst.value;
-    if (i.type === 'virtual-machine' || (i.status !== 'Running' && i.status !== 'Frozen')) return i;
+    return this.withPid(lxd, inst.value, said);
+  }
+
+  /** Every LXD instance, each running container with its init's PID as lxdInstance() gets it. */
+  private async lxdInstances(lxd: LxdClient): Promise<LxdInstance[]> {
+    const all = await lxd.instances();
+    return Promise.all(all.map(async (i) => {
+      const [said] = await Promise.allSettled([isContainerUp(i)
+        ? this.host.monitor(lxd.lxcpath, lxd.lxcName(i.name), { timeoutMs: this.timeoutMs }) : undefined]);
+      return this.withPid(lxd, i, said);
+    }));
+  }
+
+  /**
+   * `i` with its init's PID: the monitor's answer `said`, else LXD's /state. None for a container that
+   * is not up, nor for a VM, whose PID would be QEMU's, which nothing here may act on.
+   */
+  private async withPid(lxd: LxdClient, i: LxdInstance,
+    said: PromiseSettledResult<{ pid: number } | undefined>): Promise<LxdInstance> {
+    if (!isContainerUp(i)) return i;
     if (said.status === 'rejected') throw said.reason;
     const pid = said.value?.pid ?? 0;
     if (pid > 0) return { ...i, state: { pid, status: i.status } };
-    return { ...i, state: await lxd.state(ref) };
+    return { ...i, state: await lxd.state(i.name) };
   }
 
   /** A classic container, from its monitor when it can be asked, else from lxc-info as before. */
@@ -239,4 +257,9 @@ function parseIdmap(json: string | undefined): { uid: IdMapping[]; gid: IdMappin
   } catch {
     return undefined;
   }
+}
+
+/** A container (not a VM) that has an init: running, or frozen (paused). */
+function isContainerUp(i: LxdInstance): boolean {
+  return i.type !== 'virtual-machine' && (i.status === 'Running' || i.status === 'Frozen');
 }
