@@ -3,7 +3,6 @@
  * and its failures as ScopeErrors: the command missing or silent is an unavailable runtime; anything
  * else is what the command said. The error keeps the command's stderr, for callers that read it.
  */
-import { execFile } from 'node:child_process';
 import { ScopeError } from './errors';
 
 export interface ToolOptions {
@@ -19,6 +18,8 @@ export type ToolError = ScopeError & { stderr: string };
 export function runTool(cmd: string, args: string[], opts: ToolOptions = {}): Promise<string> {
   const timeout = opts.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
+    // node:child_process on first use: a command that runs no tool (resolve through an API) skips its 3 ms.
+    const { execFile } = require('node:child_process') as typeof import('node:child_process');
     execFile(cmd, args, { timeout, env: opts.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       if (!err) return resolve(String(stdout));
       const e = err as NodeJS.ErrnoException & { killed?: boolean };

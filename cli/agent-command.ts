@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { ScopeError } from '../base/errors';
-import { refuseOwnPidNamespace } from '../core/index';
+import { flows } from './flows';
 import { printJson } from './output';
 import { withEngine } from './context';
 
@@ -26,7 +26,7 @@ Examples:
   scope-engine agent --once --json`)
     .action(async (opts: { once?: boolean }, cmd: Command) => {
       await withEngine(cmd, async (engine, g) => {
-        refuseOwnPidNamespace();
+        flows().refuseOwnPidNamespace();
         const { dir, visible } = engine.hostRoot;
         const runtimes = (await engine.status()).map((s) => ({
           name: s.name, available: s.available, detail: s.available ? s.endpoint : s.reason,

@@ -1,7 +1,11 @@
 /** Running one CLI command: build the engine from the global options, run, close, map errors to exit codes. */
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
-import { AUTO, builtinRegistry, createEngine, toScopeError, type Engine, type ExecProcess } from '../core/index';
+import { toScopeError } from '../base/errors';
+import { createEngine } from '../core/create';
+import { AUTO, type Engine } from '../core/engine';
+import { builtinRegistry } from '../core/registry';
+import type { ExecProcess } from '../core/flows/index';
 import { hasPendingUndo, undoAll } from '../core/interrupt';
 import { reportError } from './output';
 

@@ -1,7 +1,9 @@
 /** `scope-engine doctor`: the engine's and a container's facts, and checks that say what fails and why. */
 import type { Command } from 'commander';
 import { forTerminal } from '../base/text';
-import { AUTO, runDoctor, type Check, type DoctorReport } from '../core/index';
+import { AUTO } from '../core/engine';
+import type { Check, DoctorReport } from '../core/index';
+import { flows } from './flows';
 import { RUNTIME_HELP, withEngine } from './context';
 import { printJson } from './output';
 
@@ -33,7 +35,7 @@ Examples:
   scope-engine doctor web --try --json | jq '.checks[] | select(.status != "ok")'`)
     .action(async (ref: string | undefined, opts: { runtime: string; try?: boolean }, cmd: Command) =>
       withEngine(cmd, async (engine, g) => {
-        const report = await runDoctor(engine, { ref, runtime: opts.runtime, trial: opts.try });
+        const report = await flows().runDoctor(engine, { ref, runtime: opts.runtime, trial: opts.try });
         if (g.json) printJson(report);
         else process.stdout.write(format(report));
         if (report.checks.some((c) => c.status === 'fail')) process.exitCode = 1;

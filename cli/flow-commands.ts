@@ -1,8 +1,9 @@
 /** The scope flows on the command line: run, attach, detach, reattach, ipc. */
 import type { Command } from 'commander';
-import {
-  askPayload, AUTO, runPayload, ScopeError, stopPayload, writeDconf, type Progress, type RunResult,
-} from '../core/index';
+import { ScopeError } from '../base/errors';
+import { AUTO } from '../core/engine';
+import type { Progress, RunResult } from '../core/index';
+import { flows } from './flows';
 import { collect, RUNTIME_HELP, waitForExit, withEngine, type GlobalOptions } from './context';
 import { parseEnv, PRIVILEGED_HELP, warnPrivileged } from './inside-commands';
 import { printJson } from './output';
@@ -44,7 +45,7 @@ Examples:
   scope-engine run web -- {install}/scope-probe --pid {pid} --dir /tmp --count 3`)
     .action(async (ref: string, command: string[], opts: RunFlags, cmd: Command) =>
       withEngine(cmd, async (engine, g) => {
-      const result = await runPayload(engine, opts.runtime, ref, {
+      const result = await flows().runPayload(engine, opts.runtime, ref, {
         payloadDir: opts.payload, pid: parsePid(opts.pid), command: command.length ? command : undefined,
         env: parseEnv(opts.env), detach: opts.detach, progress: progressPrinter(g),
         privileged: warnPrivileged(opts.privileged),
@@ -64,7 +65,7 @@ Examples:
   scope-engine attach --runtime docker web
   scope-engine attach --pid 42 web`)
     .action(async (ref: string, opts: RunFlags, cmd: Command) => withEngine(cmd, async (engine, g) => {
-      reportStarted(await runPayload(engine, opts.runtime, ref, {
+      reportStarted(await flows().runPayload(engine, opts.runtime, ref, {
         payloadDir: opts.payload, pid: parsePid(opts.pid), env: parseEnv(opts.env),
         detach: true, progress: progressPrinter(g),
         privileged: warnPrivileged(opts.privileged),
@@ -92,7 +93,7 @@ Examples:
     .action(async (ref: string,
       opts: { runtime: string; payload?: string; pid?: string; all?: boolean; keep?: boolean }, cmd: Command) =>
       withEngine(cmd, async (engine, g) => {
-        const r = await stopPayload(engine, opts.runtime, ref, {
+        const r = await flows().stopPayload(engine, opts.runtime, ref, {
           payloadDir: opts.payload, pid: parsePid(opts.pid), all: opts.all, keep: opts.keep,
         });
         if (g.json) return printJson({ ...r, container: r.container.name });
@@ -121,7 +122,7 @@ Examples:
   scope-engine ${attach ? 'reattach' : 'detach'} --runtime docker web`)
       .action(async (ref: string, opts: { runtime: string; pid?: string; wait: string }, cmd: Command) =>
         withEngine(cmd, async (engine, g) => {
-        const r = await writeDconf(engine, opts.runtime, ref, {
+        const r = await flows().writeDconf(engine, opts.runtime, ref, {
           attach, pid: parsePid(opts.pid), waitMs: parseMs(opts.wait, '--wait'),
         });
         if (g.json) printJson({ ...r, container: r.container.name });
@@ -154,7 +155,7 @@ Examples:
       cmd: Command) =>
       withEngine(cmd, async (engine, g) => {
         const timeout = parseMs(opts.timeout, '--timeout');
-        const answer = await askPayload(engine, opts.runtime, ref, {
+        const answer = await flows().askPayload(engine, opts.runtime, ref, {
           request, pid: parsePid(opts.pid), timeoutMs: timeout,
         });
         if (g.json) printJson(answer);

@@ -1,8 +1,10 @@
 /** Commands that act inside a container through the native core: exec and cp. */
 import type { Command } from 'commander';
-import {
-  AUTO, copyInto, execIn, NAMESPACES, parseCpDestination, parseNamespaces, ScopeError, type ExecRequest,
-} from '../core/index';
+import { ScopeError } from '../base/errors';
+import { AUTO } from '../core/engine';
+import type { ExecRequest } from '../core/index';
+import { NAMESPACES, parseNamespaces } from '../core/namespaces';
+import { flows } from './flows';
 import { collect, RUNTIME_HELP, waitForExit, withEngine } from './context';
 import { printJson } from './output';
 
@@ -47,7 +49,7 @@ Examples:
           ? ['ignore', 'pipe', 'pipe']
           : [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
       };
-      await execIn(engine, opts.runtime, ref, req, async (p) => {
+      await flows().execIn(engine, opts.runtime, ref, req, async (p) => {
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         p.child.stdout?.on('data', (b: Buffer) => out.push(b));
@@ -81,9 +83,9 @@ Examples:
   scope-engine cp --owner app:app --mode 0600 ./token web:/home/app/.token
   echo hello | scope-engine cp - web:/tmp/hello.txt`)
     .action(async (src: string, dest: string, opts: CpFlags, cmd: Command) => withEngine(cmd, async (engine, g) => {
-      const { ref, path } = parseCpDestination(dest);
+      const { ref, path } = flows().parseCpDestination(dest);
       const mode = opts.mode === undefined ? undefined : parseMode(opts.mode);
-      const copied = await copyInto(engine, opts.runtime, ref, src, path, { owner: opts.owner, mode });
+      const copied = await flows().copyInto(engine, opts.runtime, ref, src, path, { owner: opts.owner, mode });
       if (g.json) printJson({ copied });
     }));
 }

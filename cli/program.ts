@@ -1,6 +1,7 @@
 /** The `scope-engine` command line: global options, the commands, and usage errors as E_USAGE. */
 import { Command, CommanderError, Option } from 'commander';
-import { builtinRegistry, ErrorCodes, ScopeError } from '../core/index';
+import { ErrorCodes, ScopeError } from '../base/errors';
+import { builtinRegistry } from '../core/registry';
 import { addAgentCommand } from './agent-command';
 import { addDiscoveryCommands } from './commands';
 import { addDoctorCommand } from './doctor-command';
