@@ -129,7 +129,8 @@ async function main(): Promise<void> {
   await build({
     entryPoints: [main], outfile: join(__dirname, 'bundle.js'), bundle: true, platform: 'node', target: 'node20',
     format: 'cjs',
-    external: [...OUTSIDE, '*.node'], plugins: [onCall, onUse, quietModem, grpcChunk, outsideImport], logLevel: 'warning',
+    external: [...OUTSIDE, '*.node'], plugins: [onCall, onUse, quietModem, grpcChunk, outsideImport],
+    logLevel: 'warning',
     legalComments: 'none', charset: 'ascii', // start.ts reads it as latin1
     // The entry's own "#!/usr/bin/env node" line is kept by esbuild as the first line of the bundle.
   });
