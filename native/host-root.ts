@@ -13,7 +13,7 @@ import { inHostPidNamespace } from './target';
 
 /** How the engine sees the host's files. */
 export class HostRoot {
-  private found?: { dir: string; visible: boolean };
+  private found?: Found;
 
   /**
    * `given`: the host's root as mounted here (--host-root), checked at once so that a wrong one is a
@@ -21,7 +21,7 @@ export class HostRoot {
    * undefined: found when first needed (see detect()).
    */
   constructor(given?: string, { check = true } = {}) {
-    if (given !== undefined) this.found = { dir: check ? checkGiven(given) : given, visible: true };
+    if (given !== undefined) this.found = { dir: check ? checkGiven(given) : given, visible: true, known: true };
   }
 
   /** The host's root as the engine reaches it: "/" on the host. */
@@ -64,7 +64,15 @@ export class HostRoot {
     return resolveIn(dir, path.slice(dir.length));
   }
 
-  private look(): { dir: string; visible: boolean } {
+  /**
+   * Whether that was told, or assumed: no process of the host could be read (a root engine in a
+   * container without CAP_SYS_PTRACE), so the engine was taken to be on the host.
+   */
+  get known(): boolean {
+    return this.look().known;
+  }
+
+  private look(): Found {
     this.found ??= detect();
     return this.found;
   }
@@ -160,17 +168,24 @@ function parentOf(pid: number): number {
  * host's root, if one is mounted; else the container's own "/", not visible. When no process of the
  * host can be read, the engine is taken to be on the host, as before.
  */
-function detect(): { dir: string; visible: boolean } {
+interface Found {
+  dir: string;
+  visible: boolean;
+  known: boolean;
+}
+
+function detect(): Found {
   const host = hostProcess()?.root;
-  if (!host || same(host, statSync('/'))) return { dir: '/', visible: true };
+  if (!host) return { dir: '/', visible: true, known: false };
+  if (same(host, statSync('/'))) return { dir: '/', visible: true, known: true };
   for (const point of mountPoints()) {
     try {
-      if (point !== '/' && same(statSync(point), host)) return { dir: point, visible: true };
+      if (point !== '/' && same(statSync(point), host)) return { dir: point, visible: true, known: true };
     } catch {
       // a mount point this user cannot reach is not the host's root
     }
   }
-  return { dir: '/', visible: false };
+  return { dir: '/', visible: false, known: true };
 }
 
 /** The mount points of this mount namespace, shortest first (a host root is mounted near the top). */

@@ -20,6 +20,13 @@ export function pidNamespaceCheck(e: EngineFacts): Check {
 
 export function hostRootCheck(e: EngineFacts): Check {
   const r = e.hostRoot;
+  // Root that can read no process of the host's is a container's root without CAP_SYS_PTRACE; a user
+  // that cannot read root's processes on the host is just a user.
+  if (!r.known && e.euid === 0) {
+    return { id: 'host-root', status: 'warn', summary: 'cannot tell where the host\'s / is: no process of the ' +
+      'host could be read (PID 1 and the engine\'s ancestors), so host paths are read in this /',
+    fix: 'give the engine CAP_SYS_PTRACE, or name the host\'s root with --host-root (-v /:/hostfs:ro)' };
+  }
   if (!r.contained) return ok('host-root', 'the engine runs on the host: its / is the host\'s');
   if (r.visible) return ok('host-root', `the engine runs in a container and reaches the host's / at ${r.dir}`);
   return { id: 'host-root', status: 'warn',

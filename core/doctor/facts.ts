@@ -42,7 +42,8 @@ export interface EngineFacts {
   status: ProcessStatus;
   /** Whether the engine is in the host's PID namespace, where runtimes' PIDs name the right processes. */
   hostPidNamespace: boolean;
-  hostRoot: { dir: string; visible: boolean; contained: boolean };
+  /** `known` false: no process of the host could be read, and the engine was taken to be on it. */
+  hostRoot: { dir: string; visible: boolean; contained: boolean; known: boolean };
 }
 
 export interface TargetFacts {
@@ -98,7 +99,7 @@ export function engineFacts(hostRoot: HostRoot): EngineFacts {
     user,
     status: parseStatus(readFileSync('/proc/self/status', 'utf8')),
     hostPidNamespace: inHostPidNamespace(),
-    hostRoot: { dir: hostRoot.dir, visible: hostRoot.visible, contained: hostRoot.contained },
+    hostRoot: { dir: hostRoot.dir, visible: hostRoot.visible, contained: hostRoot.contained, known: hostRoot.known },
   };
 }
 

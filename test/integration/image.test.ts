@@ -185,6 +185,16 @@ describe('the node agent image runs the built-in payload (docker)', function () 
     expect(await tool('docker', ['exec', target, 'ls', '/usr/lib'])).not.to.contain('scope-engine');
   });
 
+  it('doctor in an agent that can read no host process warns it cannot tell the host root, not "on the host"',
+    async () => {
+      const r = await run('docker', ['run', '--rm', '--name', uniqueName(), '--pid=host', '--network', 'none',
+        '--cap-drop', 'ALL', '--cap-add', 'SYS_ADMIN', `${IMAGE}:latest`, 'doctor', '--json']);
+      const checks = (JSON.parse(r.stdout) as { checks: { id: string; status: string; summary: string }[] }).checks;
+      const hostRoot = checks.find((c) => c.id === 'host-root');
+      expect(hostRoot?.status, r.stdout).to.equal('warn');
+      expect(hostRoot?.summary).to.contain('cannot tell');
+    });
+
   it('run -d starts scope-probe, which outlives the engine\'s container and answers ipc; stop ends it', async () => {
     const started = await agent('docker', ['run', '-d', '--runtime', 'docker', target]);
     expect(started.code, started.stderr).to.equal(0);
