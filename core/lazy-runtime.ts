@@ -4,7 +4,7 @@
  * of the others. Only adapters with nothing to refuse are built late (Builtins.runtime): one given
  * options is built at load, so that a wrong option is still refused before anything is done.
  */
-import type { Asked, Container, ContainerRuntime, ProbeResult } from './runtime';
+import { currentPidOf, type Asked, type Container, type ContainerRuntime, type ProbeResult } from './runtime';
 
 export class LazyRuntime implements ContainerRuntime {
   private built?: ContainerRuntime;
@@ -28,6 +28,11 @@ export class LazyRuntime implements ContainerRuntime {
 
   resolve(ref: string, asked?: Asked): Promise<Container> {
     return this.inner.resolve(ref, asked);
+  }
+
+  /** The built adapter's own check (the lxc adapter asks its monitor), else resolving again. */
+  currentPid(container: Container): Promise<number> {
+    return currentPidOf(this.inner, container);
   }
 
   /** Nothing to close in an adapter never built. */

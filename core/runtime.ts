@@ -133,3 +133,13 @@ export function whyNotARuntime(value: unknown): string | undefined {
   if (missing.length) return `it has no ${missing.map((m) => `${m}()`).join(', ')} method`;
   return undefined;
 }
+
+/**
+ * What `runtime` says the main PID of `container` is now: its currentPid(), else the PID of its ID
+ * resolved again (0 when the ID now names another container).
+ */
+export async function currentPidOf(runtime: ContainerRuntime, container: Container): Promise<number> {
+  if (runtime.currentPid) return runtime.currentPid(container);
+  const again = await runtime.resolve(container.id);
+  return again.id === container.id ? again.pid : 0;
+}

@@ -11,7 +11,7 @@ import { inHostPidNamespace, nsPidOf, Target } from '../../native/target';
 import type { HostRoot } from '../../native/host-root';
 import type { Engine } from '../engine';
 import { ScopeError } from '../../base/errors';
-import type { Container, ContainerRuntime } from '../runtime';
+import { currentPidOf, type Container } from '../runtime';
 
 export interface OpenedTarget {
   container: Container;
@@ -60,7 +60,7 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
   try {
     refuseSandbox(container, engine.hostRoot);
     refuseForeign(container, target, engine.caller.uid);
-    const now = await currentPid(engine.runtime(container.runtime), container);
+    const now = await currentPidOf(engine.runtime(container.runtime), container);
     if (now !== container.pid) {
       throw new ScopeError('E_TARGET_GONE', `container ${container.name} restarted while being opened ` +
         `(PID ${container.pid}, now ${now}); try again`);
@@ -70,15 +70,6 @@ async function openMainTarget(engine: Engine, selector: string, ref: string): Pr
     target.close();
     throw err;
   }
-}
-
-/**
- * What the runtime says the container's main PID is now. Adapters come wrapped by the engine, which
- * answers for those without currentPid() by resolving again; a bare one is resolved again here.
- */
-function currentPid(runtime: ContainerRuntime, container: Container): Promise<number> {
-  if (runtime.currentPid) return runtime.currentPid(container);
-  return runtime.resolve(container.id).then((again) => (again.id === container.id ? again.pid : 0));
 }
 
 /**

@@ -52,6 +52,31 @@ describe('built-ins built when first asked', () => {
     expect(built).to.deep.equal(['plain']);
   });
 
+  it('the engine checks a pinned PID with the built adapter\'s own currentPid, where it has one', async () => {
+    const asked: string[] = [];
+    @injectable()
+    class Checking implements ContainerRuntime {
+      readonly name = 'checking';
+      async probe() { return { available: true }; }
+      async list() { return []; }
+      async resolve(ref: string): Promise<Container> {
+        asked.push(`resolve ${ref}`);
+        return { runtime: '', id: ref, name: ref, state: 'running', pid: 7, labels: {}, image: '' };
+      }
+      async currentPid(c: Container): Promise<number> {
+        asked.push(`currentPid ${c.id}`);
+        return 8;
+      }
+    }
+    const registry = new Registry();
+    registry.register({ kind: 'runtime', id: 'checking', make: Checking });
+    const e = await engine(registry, [{ name: 'checking', builtin: 'checking' }]);
+    const c = await e.resolve('checking', 'web');
+    expect(await e.runtime('checking').currentPid!(c)).to.equal(8);
+    expect(asked).to.deep.equal(['resolve web', 'currentPid web']);
+    await e.close();
+  });
+
   it('an adapter given options is built at load, so that a wrong one is refused before anything is done', async () => {
     const built: string[] = [];
     const { Picky } = counted(built);
