@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { capabilityField, hasCapability } from '../base/capabilities';
 import { ScopeError } from '../base/errors';
 import { helperError, type HelperEvent } from './exec-errors';
 import { execHelperPath, native } from './index';
@@ -131,6 +132,15 @@ function spawnHelper(target: Target, entry: Entry, tail: string[], stdio: StdioO
   }
 }
 
+/** The helper's end: its exit code or signal; E_NATIVE_MISSING when it could not be started at all. */
+function helperEnd(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    child.once('error', (err) => reject(new ScopeError('E_NATIVE_MISSING',
+      `starting ${execHelperPath()}: ${err.message}`, { cause: err })));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
 /** Each JSON line of the helper's report pipe, in order; the pipe closes before the child's 'close'. */
 function onReport(child: ChildProcess, each: (ev: HelperEvent) => void, closed?: () => void): void {
   const lines = createInterface({ input: child.stdio[4] as NodeJS.ReadableStream });
@@ -164,14 +174,10 @@ export function spawnInTarget(target: Target, opts: ExecOptions): ExecProcess {
     });
   });
   started.catch(() => undefined);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', (err) => reject(new ScopeError('E_NATIVE_MISSING',
-      `starting ${execHelperPath()}: ${err.message}`, { cause: err })));
-    child.once('close', (code, signal) => {
-      // An error line means the helper (or the child before exec) failed: the program never ran.
-      if (failure) reject(helperError(failure, opts));
-      else resolve({ code, signal });
-    });
+  const exited = helperEnd(child).then((status) => {
+    // An error line means the helper (or the child before exec) failed: the program never ran.
+    if (failure) throw helperError(failure, opts);
+    return status;
   });
   // A caller that awaits only one of the two must not leave the other's failure unhandled.
   exited.catch(() => undefined);
@@ -225,11 +231,7 @@ export async function checkInTarget(target: Target, opts: EntryOptions = {}): Pr
     if (ev.event === 'checked') checked = ev;
     else failure ??= ev;
   });
-  const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', (err) => reject(new ScopeError('E_NATIVE_MISSING',
-      `starting ${execHelperPath()}: ${err.message}`, { cause: err })));
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
+  const status = await helperEnd(child);
   if (failure) throw helperError(failure, { argv: [] });
   if (!checked || status.code !== 0) {
     throw new ScopeError('E_NAMESPACE', `the exec helper ended (${status.signal ?? `exit code ${status.code}`}) ` +
@@ -295,8 +297,7 @@ function environment(target: Target, opts: ExecOptions, joinsMnt: boolean): Reco
  */
 function canReadFilters(): boolean {
   const status = readFileSync('/proc/self/status', 'utf8');
-  const field = (key: string) => new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(status)?.[1] ?? '0';
-  return ((BigInt(`0x${field('CapEff')}`) >> 21n) & 1n) === 1n && field('Seccomp') === '0';
+  return hasCapability(capabilityField(status, 'CapEff'), 'SYS_ADMIN') && /^Seccomp:\s*0$/m.test(status);
 }
 
 function readEnviron(target: Target, env: Record<string, string>): void {
