@@ -116,7 +116,7 @@ export function sandboxCheck(t: TargetFacts): Check {
   fix: 'use the runtime\'s own exec, which goes through the sandbox' };
 }
 
-/** Stages of the exec helper that read the confinement, not enter (native/exec.ts maps them to E_CONFINEMENT). */
+/** A failure of the dry run while reading the confinement (native/exec-errors.ts gives those stages E_CONFINEMENT). */
 const isConfinement = (err: ScopeError) => err.code === 'E_CONFINEMENT';
 
 /** Whether the namespaces could be read and entered: the exec helper's dry run, or why it was not tried. */

@@ -46,6 +46,8 @@ export function actionName(action: string): string {
 export function traceVerdict(t: TargetFacts, call: TracedCall, action: string | undefined): Check {
   const id = call;
   const fail = (summary: string, fix: string | null): Check => ({ id, status: 'fail', summary, fix });
+  // The payload's effective set is the target's (exec gives it the target's capabilities).
+  const hasPtrace = hasCapability(t.status.CapEff, 'SYS_PTRACE');
   if (t.sandbox) {
     return fail(`no payload can be started in it: it runs in ${t.sandbox.kind}, where ${call} is the sandbox's ` +
       'kernel\'s to answer, not the host\'s', 'use the runtime\'s own exec, which reaches into the sandbox');
@@ -56,7 +58,6 @@ export function traceVerdict(t: TargetFacts, call: TracedCall, action: string | 
   }
   if (action !== 'allow' && action !== 'log') {
     const effect = action.startsWith('errno:') ? `answers ${call} with ${actionName(action)}` : `ends in ${action}`;
-    const hasPtrace = hasCapability(t.status.CapEff, 'SYS_PTRACE');
     return fail(`blocked by seccomp: the container's filter ${effect} before any capability is looked at` +
       (hasPtrace ? '' : '; docker\'s default profile allows process_vm_readv, process_vm_writev and kcmp (and ' +
         'ptrace before kernel 4.8) only to a container with CAP_SYS_PTRACE'),
@@ -64,7 +65,6 @@ export function traceVerdict(t: TargetFacts, call: TracedCall, action: string | 
       `run it with a seccomp profile that allows ${call} (--security-opt seccomp=PROFILE.json; Kubernetes ` +
       'securityContext.seccompProfile)');
   }
-  const hasPtrace = hasCapability(t.status.CapEff, 'SYS_PTRACE');
   const needs: string[] = [];
   const scope = t.yamaPtraceScope;
   if (scope === 3) {
