@@ -8,7 +8,7 @@ import { withDeadline } from '../base/deadline';
 import { ScopeError, toScopeError, type ErrorCode } from '../base/errors';
 import { HandleScope } from './modules/handle-scope';
 import { DEFAULT_CALL_DEADLINE_MS } from './config/timeouts';
-import type { Container, ContainerRuntime, ProbeResult, Asked } from './runtime';
+import { pidResolvedAgain, type Container, type ContainerRuntime, type ProbeResult, type Asked } from './runtime';
 
 /** Names and IDs every runtime accepts; anything else (slashes, '?', spaces) could be misread by an API path. */
 const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+:@-]{0,252}$/;
@@ -92,8 +92,7 @@ export class GuardedRuntime implements ContainerRuntime {
     if (inner.currentPid) {
       return this.call(() => inner.currentPid!(container), `checking container ${container.name} in ${this.name}`);
     }
-    const again = await this.resolve(container.id);
-    return again.id === container.id ? again.pid : 0;
+    return pidResolvedAgain(this, container);
   }
 
   /** Bounded as the other calls are: a close that never ends must not keep the CLI from exiting. */

@@ -138,8 +138,13 @@ export function whyNotARuntime(value: unknown): string | undefined {
  * What `runtime` says the main PID of `container` is now: its currentPid(), else the PID of its ID
  * resolved again (0 when the ID now names another container).
  */
-export async function currentPidOf(runtime: ContainerRuntime, container: Container): Promise<number> {
-  if (runtime.currentPid) return runtime.currentPid(container);
+export function currentPidOf(runtime: ContainerRuntime, container: Container): Promise<number> {
+  return runtime.currentPid ? runtime.currentPid(container) : pidResolvedAgain(runtime, container);
+}
+
+/** The PID of `container`'s ID resolved again by `runtime`, 0 when the ID now names another container. */
+export async function pidResolvedAgain(runtime: Pick<ContainerRuntime, 'resolve'>, container: Container):
+  Promise<number> {
   const again = await runtime.resolve(container.id);
   return again.id === container.id ? again.pid : 0;
 }
