@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import { cli, CLI, json, type CliResult } from '../support/cli';
+import { cli, cliUnder as under, json } from '../support/cli';
 import { requireRuntime, tool } from '../support/lab';
 
 interface Check { id: string; status: 'ok' | 'warn' | 'fail'; summary: string; fix: string | null }
@@ -27,15 +26,7 @@ const readlinkOr = (path: string) => {
 };
 const field = (status: string, key: string) => new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(status)?.[1];
 
-/** The CLI started by another program first (setpriv, unshare): the engine as that program leaves it. */
-function cliUnder(prefix: string[], args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(prefix[0], [...prefix.slice(1), process.execPath, CLI, ...args], { env: { ...process.env, ...env },
-      timeout: 60_000 }, (err, stdout, stderr) => resolve({
-      code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr),
-    }));
-  });
-}
+const cliUnder = (prefix: string[], args: string[]) => under(prefix, args, env);
 
 describe('doctor (real docker and podman)', function () {
   before(async function () {

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { CLI } from '../support/cli';
+import { cliUnder } from '../support/cli';
 import { labRow, requireRuntime, tool } from '../support/lab';
 
 /**
@@ -10,11 +9,7 @@ import { labRow, requireRuntime, tool } from '../support/lab';
  * container refuses, saying how to run it, before it does anything.
  */
 function isolated(args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, CLI, ...args],
-      { env: { ...process.env, SCOPE_ENGINE_PLUGINS: '', NODE_EXTRA_CA_CERTS: '' }, timeout: 60_000 },
-      (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr: String(stderr) }));
-  });
+  return cliUnder(['unshare', '--pid', '--fork', '--mount-proc'], args, { SCOPE_ENGINE_PLUGINS: '' });
 }
 
 describe('an engine outside the host\'s PID namespace (real docker)', function () {
