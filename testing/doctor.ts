@@ -7,16 +7,20 @@
 import { readFileSync } from 'node:fs';
 import { runDoctor, tryTracing } from '../core/doctor/index';
 import { execIn } from '../core/flows/exec';
-import { check, expectCode, withTarget, type Scenario, type ScenarioContext } from './context';
+import { check, expectCode, withTarget, type LabRow, type Scenario, type ScenarioContext } from './context';
 
 /** The /proc/PID/status lines the doctor must report exactly. */
 const EXACT = ['Seccomp', 'Seccomp_filters', 'NoNewPrivs', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'] as const;
 
+/** The row's containers whose verdicts are held to the probe's: its running one, its non-root one, its doctor ones. */
+export function doctorRefs(row: LabRow): string[] {
+  return [row.running, ...(row.nonroot ? [row.nonroot] : []), ...(row.doctor ?? [])];
+}
+
 export const DOCTOR: Scenario = {
   id: 'doctor', title: 'doctor verdicts match the probe',
   async run(ctx) {
-    const refs = [ctx.row.running, ...(ctx.row.nonroot ? [ctx.row.nonroot] : []), ...(ctx.row.doctor ?? [])];
-    for (const ref of refs) await compare(ctx, ref);
+    for (const ref of doctorRefs(ctx.row)) await compare(ctx, ref);
     if (ctx.row.sandboxed) await sandboxed(ctx, ctx.row.sandboxed);
   },
 };
