@@ -3,7 +3,7 @@
  * (its exit is part of what is timed), and the only process ever killed is one of these children,
  * by its own handle, when it outlives its deadline.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -58,16 +58,6 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     clearTimeout(timer);
     child.stderr!.destroy();
   }
-}
-
-/** A set-up command's standard output, trimmed; its failure is a Skip saying what it printed. */
-export function output(argv: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(argv[0], argv.slice(1), { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Skip(`${argv.join(' ')} failed: ${(stderr || err.message).trim().split('\n')[0]}`));
-      else resolve(stdout.trim());
-    });
-  });
 }
 
 /** Like runCommand for clean-up: a failure is only logged, since the next step must still run. */
