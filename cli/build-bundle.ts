@@ -14,8 +14,11 @@
 import { build, type Plugin } from 'esbuild';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../base/paths';
+import 'reflect-metadata';
 import { writeProtoJson } from '../base/protos';
+import { PROTO_DIR as CONTAINERD_PROTOS } from '../adapters/containerd/client';
+import { PROTO_DIR as CRI_PROTOS } from '../adapters/cri/client';
+import { PROTO_DIR as PLUGIN_PROTOS } from '../core/plugin/protos';
 
 /** Packages loaded from node_modules when first required, never parsed at start. */
 const OUTSIDE = ['protobufjs', 'ssh2', 'tar-fs', '@balena/dockerignore'];
@@ -113,10 +116,10 @@ const outsideImport: Plugin = {
 };
 
 /** The .proto directories the adapters and the plugin host load, parsed once here (base/protos.ts). */
-const PROTO_DIRS = [['adapters', 'containerd', 'proto'], ['adapters', 'cri', 'proto'], ['plugins', 'proto']];
+const PROTO_DIRS = [CONTAINERD_PROTOS, CRI_PROTOS, PLUGIN_PROTOS];
 
 async function main(): Promise<void> {
-  for (const dir of PROTO_DIRS) writeProtoJson(join(PACKAGE_ROOT, ...dir));
+  for (const dir of PROTO_DIRS) writeProtoJson(dir);
   const main = join(__dirname, 'main.js');
   await build({
     stdin: {

@@ -13,7 +13,7 @@ import { daemonError, loadProtos, unary, type Service } from '../grpc';
 import { daemonTimeoutMs } from '../options';
 
 export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
-const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'containerd', 'proto');
+export const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'containerd', 'proto');
 
 export interface ContainerdContainer {
   id: string;

@@ -7,7 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { PACKAGE_ROOT } from '../../base/paths';
 import { daemonError, loadProtos, unary, type Service } from '../grpc';
 
-const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'cri', 'proto');
+export const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'cri', 'proto');
 
 export type CriState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
 

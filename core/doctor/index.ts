@@ -4,7 +4,7 @@
  * namespaces and reads the confinement exactly as exec would, without starting anything. Only with
  * `trial` is a program started inside: a static probe that really tries ptrace and process_vm_readv.
  */
-import { toScopeError, type ScopeError } from '../../base/errors';
+import { toScopeError } from '../../base/errors';
 import { checkInTarget, execInTarget, type EntryCheck } from '../../native/exec';
 import { traceProbePath } from '../../native/index';
 import { sandboxOf } from '../../native/sandbox';
@@ -68,7 +68,7 @@ export async function runDoctor(engine: Engine, opts: DoctorOptions = {}): Promi
       ...(['ptrace', 'process_vm_readv'] as const).map((call) =>
         withTrial(traceVerdict(t, call, good?.syscalls[call]), trial?.[call])));
   } catch (err) {
-    checks.push(capabilitiesCheck(facts), targetFailed(toScopeError(err) as ScopeError));
+    checks.push(capabilitiesCheck(facts), targetFailed(toScopeError(err)));
   } finally {
     target?.close();
   }
