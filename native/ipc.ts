@@ -5,6 +5,7 @@
  * 0666, removed afterwards. A frame is a JSON header, a NUL, the data, a NUL; an answer's header
  * carries an HTTP-like status, 206 while more frames follow.
  */
+import { crypto } from '../base/crypto';
 import { ScopeError } from '../base/errors';
 import { actingAs } from './files';
 import { mqInUserns } from './fs-helper';
@@ -41,8 +42,7 @@ export function decodeFrame(frame: Buffer): { header: Record<string, unknown>; d
 /** Sends one request to the payload running for `target` and waits for its whole answer. */
 export async function ipcRequest(target: Target, request: object, timeoutMs = 5000): Promise<IpcAnswer> {
   const data = JSON.stringify(request);
-  // node:crypto is loaded here, by the one command that needs it, not at every command's start (~2.5 ms).
-  const uniq = (require('node:crypto') as typeof import('node:crypto')).randomInt(1, 2 ** 31);
+  const uniq = crypto().randomInt(1, 2 ** 31);
   const message = encodeFrame({ req: 0, uniq, remain: Buffer.byteLength(data) + 1 }, data);
   const queue = (dir: string) => `/ScopeIPC${dir}.${target.nsPid}`;
   target.assertAlive();

@@ -12,8 +12,8 @@
  * and mode is the payload's, read back through the pinned root; anything else there is foreign and
  * is swapped out and removed. (What runs is the engine's own copy anyway: see flows/run.ts.)
  */
-import { randomBytes } from 'node:crypto';
 import type { ContainerFs, Owner } from '../../native/files';
+import { crypto } from '../../base/crypto';
 import { ScopeError } from '../../base/errors';
 import { undoOnInterrupt } from '../interrupt';
 import type { Payload } from './manifest';
@@ -112,7 +112,7 @@ async function install(fs: ContainerFs, dir: string, base: string, payload: Payl
   const made = !(await exists(fs, base));
   await fs.mkdir(base, { ...ROOT, mode: base.startsWith('/usr/') ? 0o755 : 0o1777 });
   await checkBase(fs, base, owner);
-  const fresh = `${base}/.scope-engine-${payload.version}.${randomBytes(6).toString('hex')}`;
+  const fresh = `${base}/.scope-engine-${payload.version}.${crypto().randomBytes(6).toString('hex')}`;
   // Undoing (on failure or Ctrl-C) stops the next step, lets the one under way finish, then removes
   // the private directory; the base too when we made it, but only while empty.
   let undone = false;

@@ -2,9 +2,9 @@
  * A payload: a directory with a payload.json naming its files and the loader command. Loaded,
  * checked against the shipped schema and hashed on the host, before anything enters a container.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { crypto } from '../../base/crypto';
 import { ScopeError } from '../../base/errors';
 import { PACKAGE_ROOT } from '../../base/paths';
 import { schemaValidators } from '../schemas';
@@ -55,7 +55,7 @@ export function loadPayload(dir = BUILTIN_PAYLOAD_DIR): Payload {
     }
   });
   const loader = { command: doc.loader.command as string[], env: (doc.loader.env ?? {}) as Record<string, string> };
-  const h = createHash('sha256').update(JSON.stringify({ name: doc.name, version: doc.version, loader }));
+  const h = crypto().createHash('sha256').update(JSON.stringify({ name: doc.name, version: doc.version, loader }));
   for (const f of files) h.update(`\0${f.path}\0${f.mode}\0`).update(f.data);
   return { name: doc.name, version: doc.version, dir, files, loader, lock: doc.lock, hash: h.digest('hex') };
 }
