@@ -4,16 +4,23 @@
  * metadata and a deadline, so that a dead daemon is an error, never a hang.
  */
 import { join } from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
 import { inject, injectable } from 'tsyringe';
 import { PACKAGE_ROOT } from '../../base/paths';
 import { socketProblem, type ProbeResult } from '../../core/runtime';
 import { Env, HostRoot } from '../../core/tokens';
-import { daemonError, loadProtos, unary, type Service } from '../grpc';
+import { daemonError, UnaryClient } from '../grpc';
 import { daemonTimeoutMs } from '../options';
 
 export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
 export const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'containerd', 'proto');
+
+/** The services' full names, as the protos declare them. */
+const SERVICES = {
+  containers: 'containerd.services.containers.v1.Containers',
+  tasks: 'containerd.services.tasks.v1.Tasks',
+  namespaces: 'containerd.services.namespaces.v1.Namespaces',
+  version: 'containerd.services.version.v1.Version',
+};
 
 export interface ContainerdContainer {
   id: string;
@@ -34,8 +41,7 @@ export interface ContainerdProcess {
 
 @injectable()
 export class ContainerdClient {
-  private services?: { containers: Service; tasks: Service; namespaces: Service; version: Service };
-  private grpcModule?: typeof grpc;
+  private client?: UnaryClient;
 
   readonly address: string;
   /** The address's socket, found under the host's root. */
@@ -91,41 +97,16 @@ export class ContainerdClient {
 
   /** Called by the engine's DI container when the engine closes (the client is the engine's, not one adapter's). */
   dispose(): void {
-    if (!this.services) return;
-    for (const s of Object.values(this.services)) s.close();
-    this.services = undefined;
+    this.client?.close();
+    this.client = undefined;
   }
 
-  protected call<T>(service: 'containers' | 'tasks' | 'namespaces' | 'version', method: string, namespace: string,
-    req: object): Promise<T> {
-    const s = this.connect()[service];
-    const meta = new this.grpcModule!.Metadata();
-    if (namespace) meta.set('containerd-namespace', namespace);
-    return unary<T>(s, method, req, meta, this.deadlineMs).catch((err: grpc.ServiceError) => {
-      throw daemonError(this.grpcModule!.status, err, 'containerd', `unix://${this.socketPath}`,
-        `${service}.${method}`);
+  protected call<T>(service: keyof typeof SERVICES, method: string, namespace: string, req: object): Promise<T> {
+    // Labels and specs can make answers large: the limit kubelet and ctr take, not grpc-js's 4 MiB.
+    this.client ??= new UnaryClient(this.socketPath, PROTO_DIR, 16 << 20);
+    const meta: Record<string, string> = namespace ? { 'containerd-namespace': namespace } : {};
+    return this.client.call<T>(SERVICES[service], method, req, meta, this.deadlineMs).catch((err) => {
+      throw daemonError(err, 'containerd', `unix://${this.socketPath}`, `${service}.${method}`);
     });
   }
-
-  /** Loads grpc-js and the protos on first use; building the clients connects lazily. */
-  private connect() {
-    if (this.services) return this.services;
-    const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR);
-    const target = `unix://${this.socketPath}`;
-    const creds = grpcJs.credentials.createInsecure();
-    // Labels and specs can make answers large: the limit kubelet and ctr take, not grpc-js's 4 MiB.
-    const options = { 'grpc.max_receive_message_length': 16 << 20 };
-    const make = (ctor: new (t: string, c: grpc.ChannelCredentials, o: object) => Service) =>
-      new ctor(target, creds, options);
-    this.grpcModule = grpcJs;
-    this.services = {
-      containers: make(pkg.containerd.services.containers.v1.Containers),
-      tasks: make(pkg.containerd.services.tasks.v1.Tasks),
-      namespaces: make(pkg.containerd.services.namespaces.v1.Namespaces),
-      version: make(pkg.containerd.services.version.v1.Version),
-    };
-    return this.services;
-  }
-
 }
-

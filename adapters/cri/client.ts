@@ -3,9 +3,8 @@
  * adapter reads with, each with a deadline, so that a dead runtime is an error, never a hang.
  */
 import { join } from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
 import { PACKAGE_ROOT } from '../../base/paths';
-import { daemonError, loadProtos, unary, type Service } from '../grpc';
+import { daemonError, UnaryClient } from '../grpc';
 
 export const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'cri', 'proto');
 
@@ -37,8 +36,7 @@ export interface CriVersion {
 }
 
 export class CriClient {
-  private service?: Service;
-  private grpcModule?: typeof grpc;
+  private client?: UnaryClient;
 
   constructor(readonly socketPath: string, readonly deadlineMs: number) {}
 
@@ -57,26 +55,15 @@ export class CriClient {
   }
 
   close(): void {
-    this.service?.close();
-    this.service = undefined;
+    this.client?.close();
+    this.client = undefined;
   }
 
   private call<T>(method: string, req: object): Promise<T> {
-    const service = this.connect();
-    return unary<T>(service, method, req, new this.grpcModule!.Metadata(),
-      this.deadlineMs).catch((err: grpc.ServiceError) => {
-      throw daemonError(this.grpcModule!.status, err, 'the CRI runtime', `unix://${this.socketPath}`, method);
-    });
-  }
-
-  private connect(): Service {
-    if (this.service) return this.service;
-    const { grpc: grpcJs, pkg } = loadProtos(PROTO_DIR);
-    this.grpcModule = grpcJs;
     // kubelet's and crictl's limit: annotations (a pod's preStop hooks, as JSON) make answers large.
-    const options = { 'grpc.max_receive_message_length': 16 << 20 };
-    this.service = new pkg.runtime.v1.RuntimeService(`unix://${this.socketPath}`,
-      grpcJs.credentials.createInsecure(), options) as Service;
-    return this.service;
+    this.client ??= new UnaryClient(this.socketPath, PROTO_DIR, 16 << 20);
+    return this.client.call<T>('runtime.v1.RuntimeService', method, req, {}, this.deadlineMs).catch((err) => {
+      throw daemonError(err, 'the CRI runtime', `unix://${this.socketPath}`, method);
+    });
   }
 }

@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { GrpcError, Status, UnaryClient } from '../../adapters/grpc';
+import { PROTO_DIR } from '../../adapters/containerd/client';
+import { tempDir } from '../support/tmp';
+
+/**
+ * The gRPC client the containerd and CRI adapters call with (adapters/grpc.ts) against an HTTP/2
+ * daemon of ours that answers as a broken or hostile one would. (The recorded answers of the real
+ * daemons, served by grpc-js, are the adapters' unit tests; the daemons themselves, the lab's.)
+ */
+const VERSION = 'containerd.services.version.v1.Version';
+
+/** One gRPC message as the wire carries it: flag, length, bytes. */
+function framed(bytes: Buffer, flag = 0): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = flag;
+  head.writeUInt32BE(bytes.length, 1);
+  return Buffer.concat([head, bytes]);
+}
+
+/** VersionResponse{version: "v"} */
+const ANSWER = Buffer.from([0x0a, 0x01, 0x76]);
+
+describe('gRPC unary calls: what a daemon could answer', function () {
+  this.timeout(20_000);
+  const dir = tempDir('grpc-unary-');
+  const socket = join(dir, 'daemon.sock');
+  let answer: (s: ServerHttp2Stream) => void = () => undefined;
+  let server: Http2Server;
+  const seen: Record<string, unknown>[] = [];
+
+  before(async () => {
+    server = createServer();
+    server.on('stream', (s, headers) => {
+      seen.push(headers);
+      s.on('error', () => undefined);
+      s.resume();
+      s.on('end', () => answer(s));
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+  });
+  after(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const client = () => new UnaryClient(socket, PROTO_DIR, 1024);
+  const call = async (c = client(), deadlineMs = 3000) => {
+    try {
+      return await c.call<{ version: string }>(VERSION, 'Version', {}, { 'containerd-namespace': 'ns' }, deadlineMs);
+    } finally {
+      c.close();
+    }
+  };
+  const failure = async (deadlineMs?: number): Promise<GrpcError> => {
+    const err = await call(undefined, deadlineMs).then(() => expect.fail('it succeeded'), (e) => e);
+    expect(err).to.be.instanceOf(GrpcError);
+    return err;
+  };
+  const ok = (s: ServerHttp2Stream, body: Buffer, trailers = { 'grpc-status': '0' }) => {
+    s.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    s.on('wantTrailers', () => s.sendTrailers(trailers));
+    s.end(body);
+  };
+
+  it('asks as gRPC asks: POST to the method\'s path, its metadata, a timeout; reads the one message', async () => {
+    answer = (s) => ok(s, framed(ANSWER));
+    expect((await call()).version).to.equal('v');
+    expect(seen.at(-1)).to.deep.include({ ':method': 'POST', ':path': `/${VERSION}/Version`,
+      'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '3000m', 'containerd-namespace': 'ns' });
+  });
+
+  it('an error status, in the trailers or at once in the headers, comes with its words decoded', async () => {
+    answer = (s) => ok(s, Buffer.alloc(0), { 'grpc-status': '5', 'grpc-message': 'no%20such%20thing' } as never);
+    expect(await failure()).to.deep.include({ code: Status.NOT_FOUND, details: 'no such thing' });
+    answer = (s) => s.respond({ ':status': 200, 'grpc-status': '7', 'grpc-message': 'bad%zz' }, { endStream: true });
+    expect(await failure()).to.deep.include({ code: Status.PERMISSION_DENIED, details: 'bad%zz' });
+  });
+
+  it('an HTTP error without a gRPC status is read by the spec\'s table', async () => {
+    answer = (s) => s.respond({ ':status': 503 }, { endStream: true });
+    expect(await failure()).to.deep.include({ code: Status.UNAVAILABLE, details: 'HTTP status 503' });
+  });
+
+  it('an answer over the limit is refused, not held: RESOURCE_EXHAUSTED', async () => {
+    answer = (s) => ok(s, framed(Buffer.alloc(64 * 1024, 0x0a)));
+    expect((await failure()).code).to.equal(Status.RESOURCE_EXHAUSTED);
+  });
+
+  it('a compressed message, two messages, a length that lies or bytes that are no VersionResponse are INTERNAL', async () => {
+    const bodies = [framed(ANSWER, 1), Buffer.concat([framed(ANSWER), framed(ANSWER)]),
+      framed(ANSWER).subarray(0, 6), framed(Buffer.from([0x0a, 0x09, 0x76]))];
+    for (const body of bodies) {
+      answer = (s) => ok(s, body);
+      expect((await failure()).code, body.toString('hex')).to.equal(Status.INTERNAL);
+    }
+  });
+
+  it('no status at all (the stream reset, the connection dropped) is UNAVAILABLE', async () => {
+    answer = (s) => s.close(2);
+    expect((await failure()).code).to.equal(Status.UNAVAILABLE);
+    answer = (s) => s.session?.destroy();
+    expect((await failure()).code).to.equal(Status.UNAVAILABLE);
+  });
+
+  it('a daemon that never answers is DEADLINE_EXCEEDED at the deadline, and the next call works', async () => {
+    answer = () => undefined;
+    const c = client();
+    const start = Date.now();
+    const err = await c.call(VERSION, 'Version', {}, {}, 300).then(() => expect.fail('it succeeded'), (e) => e);
+    expect(err).to.deep.include({ code: Status.DEADLINE_EXCEEDED });
+    expect(Date.now() - start).to.be.within(250, 2000);
+    answer = (s) => ok(s, framed(ANSWER));
+    expect((await call(c)).version).to.equal('v');
+  });
+
+  it('an idle connection does not keep a program alive: it ends without closing its client', async () => {
+    answer = (s) => ok(s, framed(ANSWER));
+    const script = `const { UnaryClient } = require(${JSON.stringify(join(__dirname, '../../adapters/grpc.js'))});
+      new UnaryClient(${JSON.stringify(socket)}, ${JSON.stringify(PROTO_DIR)}, 1024)
+        .call('${VERSION}', 'Version', {}, {}, 3000).then((v) => console.log(v.version));`;
+    const start = Date.now();
+    const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['-e', script],
+      { timeout: 10_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    expect(out.trim()).to.equal('v');
+    expect(Date.now() - start).to.be.below(5000);
+  });
+});
