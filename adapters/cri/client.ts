@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../base/paths';
-import { daemonError, UnaryClient } from '../grpc';
+import { UnaryClient } from '../../base/grpc';
+import { daemonError } from '../grpc';
 
 export const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'cri', 'proto');
 
@@ -61,7 +62,7 @@ export class CriClient {
 
   private call<T>(method: string, req: object): Promise<T> {
     // kubelet's and crictl's limit: annotations (a pod's preStop hooks, as JSON) make answers large.
-    this.client ??= new UnaryClient(this.socketPath, PROTO_DIR, 16 << 20);
+    this.client ??= new UnaryClient({ path: this.socketPath }, PROTO_DIR, 16 << 20);
     return this.client.call<T>('runtime.v1.RuntimeService', method, req, {}, this.deadlineMs).catch((err) => {
       throw daemonError(err, 'the CRI runtime', `unix://${this.socketPath}`, method);
     });

@@ -7,13 +7,15 @@
 import type * as grpc from '@grpc/grpc-js';
 import { withDeadline } from '../../base/deadline';
 import { ScopeError } from '../../base/errors';
+import { GrpcError, Status, UnaryClient } from '../../base/grpc';
 import { log } from '../../base/log';
 import type { Handshake } from './handshake';
+import type { NetConnectOpts } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import type { CommandEntry } from '../config/entries';
 import type { Env } from '../tokens';
 import { PluginProcess, type PluginCommand } from './process';
-import { HEALTH_SERVICE, pluginProtos } from './protos';
+import { HEALTH_SERVICE, PROTO_DIR, pluginProtos } from './protos';
 import { statusError, WireRuntime } from './wire-runtime';
 
 export interface GrpcPluginOptions extends PluginCommand {
@@ -22,10 +24,13 @@ export interface GrpcPluginOptions extends PluginCommand {
 
 interface Connection {
   process: PluginProcess;
-  runtime: grpc.Client & Record<string, Function>;
+  /** The adapter service's calls: base/grpc.ts, a millisecond quicker a call than grpc-js. */
+  runtime: UnaryClient;
   others: grpc.Client[];
   controller: grpc.Client & Record<string, Function>;
 }
+
+const RUNTIME_SERVICE = 'scopeengine.runtime.v1.ContainerRuntime';
 
 export class GrpcPluginRuntime extends WireRuntime {
   private connection?: Promise<Connection>;
@@ -47,35 +52,32 @@ export class GrpcPluginRuntime extends WireRuntime {
     if (c.process.alive) {
       await new Promise<void>((resolve) => c.controller.Shutdown({}, { deadline: Date.now() + 1000 }, () => resolve()));
     }
-    for (const client of [c.runtime, c.controller, ...c.others]) client.close();
+    c.runtime.close();
+    for (const client of [c.controller, ...c.others]) client.close();
     await c.process.stop();
   }
 
   protected async call<T>(method: string, req: object): Promise<T> {
     const c = await this.connect();
-    return new Promise<T>((resolve, reject) => {
-      c.runtime[method](req, { deadline: Date.now() + this.opts.callDeadlineMs },
-        async (err: grpc.ServiceError | null, res: T) => {
-        if (!err) return resolve(res);
-        // A dropped connection is usually a dead plugin whose exit has not been reported yet: let it
-        // arrive, so that the error says how it ended.
-        if (err.code === pluginProtos().grpc.status.UNAVAILABLE) await withDeadline(c.process.exited, 500,
-          () => new Error()).catch(() => undefined);
-        reject(this.explain(err, method, c));
-      });
-    });
+    try {
+      return await c.runtime.call<T>(RUNTIME_SERVICE, method, req, {}, this.opts.callDeadlineMs);
+    } catch (err) {
+      if (!(err instanceof GrpcError)) throw err;
+      // A dropped connection is usually a dead plugin whose exit has not been reported yet: let it
+      // arrive, so that the error says how it ended.
+      if (err.dropped) await withDeadline(c.process.exited, 500, () => new Error()).catch(() => undefined);
+      throw this.explain(err, method, c);
+    }
   }
 
-  private explain(err: grpc.ServiceError, method: string, c: Connection): ScopeError {
-    const { status } = pluginProtos().grpc;
-    if (!c.process.alive || (err.code === status.UNAVAILABLE &&
-      /No connection established|Connection dropped|ECONNRESET|socket closed/i.test(err.details))) {
+  private explain(err: GrpcError, method: string, c: Connection): ScopeError {
+    if (!c.process.alive || err.dropped) {
       this.connection = undefined; // the next call starts it anew
       return new ScopeError('E_PLUGIN_EXITED',
         `plugin ${this.name} ${c.process.exitReason ?? 'dropped its connection'} ` +
         `during ${method}${c.process.stderrTail()}`, { cause: err });
     }
-    if (err.code === status.DEADLINE_EXCEEDED) {
+    if (err.code === Status.DEADLINE_EXCEEDED) {
       this.connection = undefined;
       c.process.kill();
       return new ScopeError('E_PLUGIN_TIMEOUT',
@@ -103,7 +105,8 @@ export class GrpcPluginRuntime extends WireRuntime {
     const make = (ctor: grpc.ServiceClientConstructor) =>
       new ctor(target, creds, channelOpts) as grpc.Client & Record<string, Function>;
     const conn: Connection = {
-      process, runtime: make(protos.runtime), controller: make(protos.controller), others: [],
+      process, runtime: new UnaryClient(addressOf(handshake), PROTO_DIR, Infinity), controller: make(protos.controller),
+      others: [],
     };
     try {
       const health = make(protos.health);
@@ -115,7 +118,8 @@ export class GrpcPluginRuntime extends WireRuntime {
       conn.others.push(this.drainStdio(make(protos.stdio)));
       return conn;
     } catch (err) {
-      for (const client of [conn.runtime, conn.controller, ...conn.others]) client.close();
+      conn.runtime.close();
+      for (const client of [conn.controller, ...conn.others]) client.close();
       process.kill();
       await process.exited;
       throw new ScopeError('E_PLUGIN_HANDSHAKE',
@@ -150,6 +154,13 @@ export function pluginAdapter(entry: CommandEntry, callDeadlineMs: number, env: 
     name: entry.name, command, args: entry.args, env: { ...env, ...entry.env },
     startTimeoutMs: entry.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, callDeadlineMs,
   });
+}
+
+/** Where base/grpc.ts connects: the socket's path, or go-plugin's tcp listener's 127.0.0.1:PORT. */
+function addressOf(h: Handshake): NetConnectOpts {
+  if (h.network === 'unix') return { path: h.address };
+  const colon = h.address.lastIndexOf(':');
+  return { host: h.address.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(h.address.slice(colon + 1)) };
 }
 
 function dialTarget(h: Handshake): string {

@@ -3,7 +3,6 @@
  * the engine's host of plugin programs and the in-process test harness share, so that a plugin's
  * author tests exactly what the engine will see.
  */
-import type * as grpc from '@grpc/grpc-js';
 import { ScopeError, type ErrorCode } from '../../base/errors';
 import type { Container, ContainerRuntime, ProbeResult } from '../runtime';
 import { STATUS_CODES } from './protos';
@@ -15,7 +14,7 @@ const STATUS_TO_CODE = new Map<number, ErrorCode>(STATUS_CODES);
  * A plugin's gRPC status as the engine's error: the contract's table, else E_RUNTIME_ERROR, with the
  * plugin's words.
  */
-export function statusError(plugin: string, err: grpc.ServiceError): ScopeError {
+export function statusError(plugin: string, err: { code: number; details: string }): ScopeError {
   return new ScopeError(STATUS_TO_CODE.get(err.code) ?? 'E_RUNTIME_ERROR', `${plugin}: ${err.details}`, { cause: err });
 }
 

@@ -3,12 +3,12 @@ import { execFile } from 'node:child_process';
 import { createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GrpcError, Status, UnaryClient } from '../../adapters/grpc';
+import { GrpcError, Status, UnaryClient } from '../../base/grpc';
 import { PROTO_DIR } from '../../adapters/containerd/client';
 import { tempDir } from '../support/tmp';
 
 /**
- * The gRPC client the containerd and CRI adapters call with (adapters/grpc.ts) against an HTTP/2
+ * The gRPC client the containerd and CRI adapters and the plugin host call with (base/grpc.ts) against an HTTP/2
  * daemon of ours that answers as a broken or hostile one would. (The recorded answers of the real
  * daemons, served by grpc-js, are the adapters' unit tests; the daemons themselves, the lab's.)
  */
@@ -48,7 +48,7 @@ describe('gRPC unary calls: what a daemon could answer', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const client = () => new UnaryClient(socket, PROTO_DIR, 1024);
+  const client = () => new UnaryClient({ path: socket }, PROTO_DIR, 1024);
   const call = async (c = client(), deadlineMs = 3000) => {
     try {
       return await c.call<{ version: string }>(VERSION, 'Version', {}, { 'containerd-namespace': 'ns' }, deadlineMs);
@@ -120,8 +120,8 @@ describe('gRPC unary calls: what a daemon could answer', function () {
 
   it('an idle connection does not keep a program alive: it ends without closing its client', async () => {
     answer = (s) => ok(s, framed(ANSWER));
-    const script = `const { UnaryClient } = require(${JSON.stringify(join(__dirname, '../../adapters/grpc.js'))});
-      new UnaryClient(${JSON.stringify(socket)}, ${JSON.stringify(PROTO_DIR)}, 1024)
+    const script = `const { UnaryClient } = require(${JSON.stringify(join(__dirname, '../../base/grpc.js'))});
+      new UnaryClient({ path: ${JSON.stringify(socket)} }, ${JSON.stringify(PROTO_DIR)}, 1024)
         .call('${VERSION}', 'Version', {}, {}, 3000).then((v) => console.log(v.version));`;
     const start = Date.now();
     const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['-e', script],
