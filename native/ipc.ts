@@ -5,7 +5,7 @@
  * 0666, removed afterwards. A frame is a JSON header, a NUL, the data, a NUL; an answer's header
  * carries an HTTP-like status, 206 while more frames follow.
  */
-import { crypto } from '../base/crypto';
+import { crypto } from '../base/lazy';
 import { ScopeError } from '../base/errors';
 import { actingAs } from './files';
 import { mqInUserns } from './fs-helper';

@@ -2,7 +2,8 @@
  * What docker and podman share: a Docker-compatible API spoken through dockerode, its inspect answer
  * mapped onto Container, and its errors mapped onto scope-engine's codes. podman reuses this client.
  */
-import { Agent, type AgentOptions } from 'node:http';
+import type { AgentOptions } from 'node:http';
+import { http } from '../../base/lazy';
 import type Dockerode from 'dockerode';
 import { ScopeError } from '../../base/errors';
 import {
@@ -49,7 +50,7 @@ export class DockerApiClient {
       const { socketPath, host, port } = this.endpoint;
       // servername '' (there is no TLS here): otherwise Node's agent works one out for every request with
       // net.isIP, whose first call compiles a large expression, milliseconds of a command's start.
-      const agent = socketPath ? new Agent({ servername: '' } as AgentOptions) : undefined;
+      const agent = socketPath ? new (http().Agent)({ servername: '' } as AgentOptions) : undefined;
       const options = { socketPath, host, port, timeout: this.timeoutMs, agent } as Dockerode.DockerOptions;
       this.client = new DockerodeClass(options);
     }

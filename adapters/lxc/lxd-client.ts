@@ -4,9 +4,9 @@
  * package's; then $INCUS_SOCKET, $INCUS_DIR/unix.socket, /run/incus, /var/lib/incus.
  */
 import { existsSync } from 'node:fs';
-import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { ScopeError } from '../../base/errors';
+import { http } from '../../base/lazy';
 import type { Env, HostRoot } from '../../core/tokens';
 import { DEFAULT_DAEMON_TIMEOUT_MS } from '../../core/config/timeouts';
 
@@ -101,7 +101,7 @@ export class LxdClient {
   private request<T>(path: string, query: Record<string, string>): Promise<T> {
     const q = new URLSearchParams({ ...query, ...(this.project ? { project: this.project } : {}) }).toString();
     return new Promise<T>((resolve, reject) => {
-      const req = request({
+      const req = http().request({
         socketPath: this.socketPath, path: q ? `${path}?${q}` : path, timeout: this.timeoutMs,
       }, (res) => {
         const chunks: Buffer[] = [];

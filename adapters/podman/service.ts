@@ -2,7 +2,7 @@
  * One podman API socket: its Docker-compatible endpoints through dockerode, plus libpod's for what
  * only libpod tells (the user namespace's ID maps, the OCI spec's path, every PID in one list).
  */
-import { request } from 'node:http';
+import { http } from '../../base/lazy';
 import type { Container, ProbeResult } from '../../core/runtime';
 import { DockerApiClient, toContainer, type InspectAnswer } from '../docker/api';
 import type { Endpoint } from '../docker/endpoint';
@@ -44,7 +44,7 @@ export class PodmanService {
   private pingVersion(): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const { socketPath, host, port } = this.api.endpoint;
-      const req = request({ socketPath, host, port, path: '/_ping', timeout: this.api.timeoutMs }, (res) => {
+      const req = http().request({ socketPath, host, port, path: '/_ping', timeout: this.api.timeoutMs }, (res) => {
         res.resume();
         if (res.statusCode !== 200) reject(new Error(`_ping answered ${res.statusCode}`));
         else resolve(String(res.headers['libpod-api-version'] ?? '') || undefined);

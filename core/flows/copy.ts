@@ -4,8 +4,8 @@
  * /etc/shadow stays a link, and a link to .. cannot loop); sockets, devices and FIFOs are refused.
  * A directory copy that fails or is interrupted removes the directory it made.
  */
-import type { Stats } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+// fs.promises loads on first use; node:fs/promises would load at every command's start.
+import { promises as fsp, type Stats } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { ContainerFs, type Owner } from '../../native/files';
 import type { Engine } from '../engine';
@@ -75,7 +75,7 @@ export async function copyIn(fs: ContainerFs, src: string, dest: string, opts: C
 
 async function sourceStat(src: string): Promise<Stats> {
   try {
-    return await lstat(src);
+    return await fsp.lstat(src);
   } catch (err) {
     throw new ScopeError('E_USAGE', `cannot read ${src}: ${(err as Error).message}`, { cause: err });
   }
@@ -85,21 +85,21 @@ async function copyTree(fs: ContainerFs, src: string, st: Stats, dest: string, o
   copied: Copied[]): Promise<void> {
   if (st.isDirectory()) {
     await fs.mkdir(dest, { ...opts.owner, mode: st.mode & 0o7777 });
-    for (const name of await readdir(src)) {
+    for (const name of await fsp.readdir(src)) {
       const child = join(src, name);
       await copyTree(fs, child, await sourceStat(child), posix.join(dest, name), opts, copied);
     }
     return;
   }
   if (st.isSymbolicLink()) {
-    const link = await readlink(src);
+    const link = await fsp.readlink(src);
     await fs.symlink(link, dest, opts.owner);
     copied.push({ path: dest, bytes: 0, mode: 0o777, uid: -1, gid: -1, link });
     return;
   }
   if (!st.isFile()) throw new ScopeError('E_USAGE',
     `${src} is a ${kindOf(st)}: cp copies files, directories and symlinks`);
-  copied.push(await copyFile(fs, await readFile(src), opts.mode ?? st.mode & 0o7777, dest, opts));
+  copied.push(await copyFile(fs, await fsp.readFile(src), opts.mode ?? st.mode & 0o7777, dest, opts));
 }
 
 function kindOf(st: Stats): string {

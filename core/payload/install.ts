@@ -13,7 +13,7 @@
  * is swapped out and removed. (What runs is the engine's own copy anyway: see flows/run.ts.)
  */
 import type { ContainerFs, Owner } from '../../native/files';
-import { crypto } from '../../base/crypto';
+import { crypto } from '../../base/lazy';
 import { ScopeError } from '../../base/errors';
 import { undoOnInterrupt } from '../interrupt';
 import type { Payload } from './manifest';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { crypto } from '../../base/crypto';
+import { crypto } from '../../base/lazy';
 import { ScopeError } from '../../base/errors';
 import { PACKAGE_ROOT } from '../../base/paths';
 import { schemaValidators } from '../schemas';

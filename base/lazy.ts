@@ -1,0 +1,8 @@
+/**
+ * Node's modules that cost milliseconds to load, loaded by the commands that use them rather than at
+ * the start of every command: node:crypto (2-3 ms) hashes payloads and draws random names (install,
+ * ipc); node:http (3-4 ms) talks to docker, podman and LXD, which a ctr, cri or classic LXC command
+ * never does.
+ */
+export const crypto = (): typeof import('node:crypto') => require('node:crypto');
+export const http = (): typeof import('node:http') => require('node:http');
