@@ -3,9 +3,10 @@
  * the user's environment as it is, as a user would run them one after another in a shell.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Comparison, Goal, Side } from './harness';
 import { cli, lab } from './lab';
-import { hasTool, maxRssMiB, runCommand, Skip } from './spawn';
+import { hasTool, maxRssMiB, needTools, runCommand, Skip } from './spawn';
 
 /** A side that spawns argv; labelled as a user would type it. */
 function command(argv: string[], env?: NodeJS.ProcessEnv): Side {
@@ -14,6 +15,10 @@ function command(argv: string[], env?: NodeJS.ProcessEnv): Side {
 }
 
 const goalRatio = (max: number): Goal => ({ kind: 'ratio', max });
+
+/** bench/floor/exec-docker.ts, built beside this file; its label as the user would type it. */
+const FLOOR = join(__dirname, 'floor', 'exec-docker.js');
+const FLOOR_SHOWN = `node ${relative(process.cwd(), FLOOR)} lab-web`;
 
 /** `scope-engine exec` into one lab container against that runtime's own exec. */
 function execVsPeer(id: string, title: string, key: string, peer: () => Side, goal: Goal): Comparison {
@@ -130,6 +135,33 @@ export function cliComparisons(): Comparison[] {
             },
           },
           note: left.length ? `left out of the peer's side: ${left.join('; ')}` : undefined,
+        };
+      },
+    },
+    {
+      id: 'floor-docker', title: '13 floor: least Node exec vs docker exec', unit: 'ms', goal: { kind: 'report' },
+      async prepare() {
+        needTools('nsenter');
+        await docker.pid();
+        return {
+          ours: { ...command([process.execPath, FLOOR, 'lab-web']), label: FLOOR_SHOWN },
+          peer: command(['docker', 'exec', 'lab-web', 'true']),
+          note: 'a Node program that does only one inspect and spawns nsenter (bench/floor/exec-docker.ts): no CLI ' +
+            'run by Node can go below this ratio, nor below its memory',
+        };
+      },
+    },
+    {
+      id: 'floor-rss', title: '13 floor: peak memory, least Node exec vs docker exec', unit: 'MiB', goal: { kind: 'report' },
+      async prepare() {
+        if (!existsSync('/usr/bin/time')) throw new Skip('no /usr/bin/time (Debian package "time")');
+        needTools('nsenter');
+        await docker.pid();
+        const ours = [process.execPath, FLOOR, 'lab-web'];
+        const peer = ['docker', 'exec', 'lab-web', 'true'];
+        return {
+          ours: { label: `max RSS of ${FLOOR_SHOWN}`, sample: () => maxRssMiB(ours) },
+          peer: { label: `max RSS of ${peer.join(' ')}`, sample: () => maxRssMiB(peer) },
         };
       },
     },
