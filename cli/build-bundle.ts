@@ -24,9 +24,10 @@ import { PROTO_DIR as PLUGIN_PROTOS } from '../core/plugin/protos';
 const OUTSIDE = ['protobufjs', 'ssh2', 'tar-fs', '@balena/dockerignore'];
 
 /**
- * gRPC (containerd's, CRI's and the plugins' protocol) is a chunk of its own, grpc.js beside the
+ * grpc-js, which starts plugin programs (their health check, controller and stdio; every call after
+ * that, and containerd's and CRI's, go through base/grpc.ts), is a chunk of its own, grpc.js beside the
  * bundle, that start.ts runs from its own code cache when a command first needs it: found and compiled
- * as some 150 modules it cost 90 ms of every ctr, cri and auto command.
+ * as some 150 modules it cost 90 ms of every command that loaded it.
  */
 const GRPC_PARTS: Record<string, string> = { '@grpc/grpc-js': 'grpc', '@grpc/proto-loader': 'loader' };
 
@@ -71,13 +72,16 @@ const onCall: Plugin = {
 };
 
 /**
- * Modules that dockerode's files require at their top but use only for what the engine never does: each
- * becomes a stand-in that requires the module when a property of it is first read. util.js packs build
- * contexts (tar-fs, dockerignore, zlib: 4 ms of every docker command); http.js serves https:// hosts.
+ * Modules that packages require at their top but use only for what the engine rarely or never does:
+ * each becomes a stand-in that requires the module when a property of it is first read. dockerode's
+ * util.js packs build contexts (tar-fs, dockerignore, zlib: 4 ms of every docker command); docker-modem's
+ * http.js serves https:// hosts; commander spawns executable subcommands, which the CLI has none of
+ * (child_process: 2-3 ms of every command that spawns nothing, such as resolve and ps).
  */
 const ON_USE: [RegExp, RegExp][] = [
   [/dockerode[\\/]lib[\\/]util\.js$/, /^(tar-fs|@balena\/dockerignore|zlib)$/],
   [/docker-modem[\\/]lib[\\/]http\.js$/, /^https$/],
+  [/commander[\\/]lib[\\/]command\.js$/, /^node:child_process$/],
 ];
 
 const onUse: Plugin = {

@@ -8,7 +8,8 @@
  * No zombie: Node reaps it; no orphan: the engine's exit kills the group, and scope-plugin-launch
  * has the kernel kill the plugin when the engine is killed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../../base/lazy';
 import { rmSync } from 'node:fs';
 import { pluginLauncherPath } from '../../native/index';
 import { ScopeError } from '../../base/errors';
@@ -47,7 +48,7 @@ export class PluginProcess {
     const [command, args] = launcher
       ? [launcher, [String(process.pid), spec.command, ...spec.args]]
       : [spec.command, spec.args];
-    this.child = spawn(command, args, {
+    this.child = childProcess().spawn(command, args, {
       env: { ...spec.env, ...pluginEnv(this.dir) },
       // stdin stays a pipe the engine never writes: its end tells an SDK plugin the engine is gone.
       stdio: ['pipe', 'pipe', 'pipe'],
