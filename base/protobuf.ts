@@ -70,8 +70,9 @@ export class Protos {
     const node = this.at(path);
     if (!node?.methods) throw new ProtoError(`no service ${fullName} in the protos`);
     const scope = path.slice(0, -1);
+    const full = (type: string) => this.resolve(type, scope).join('.');
     return Object.fromEntries(Object.entries(node.methods).map(([m, d]) =>
-      [m, { request: this.resolve(d.requestType, scope).join('.'), response: this.resolve(d.responseType, scope).join('.') }]));
+      [m, { request: full(d.requestType), response: full(d.responseType) }]));
   }
 
   encode(typeName: string, value: object): Buffer {
@@ -113,16 +114,21 @@ export class Protos {
     const type: MessageType = { name: fullName, fields, byId: new Map(fields.map((f) => [f.id, f])) };
     this.messages.set(fullName, type);
     // Field types are resolved after the type is known, so that a message may contain itself.
-    for (const f of fields) {
-      const t = node.fields[f.name].type;
-      if (isScalar(t)) {
-        f.scalar = t;
-        continue;
+    try {
+      for (const f of fields) {
+        const t = node.fields[f.name].type;
+        if (isScalar(t)) {
+          f.scalar = t;
+          continue;
+        }
+        const target = this.resolve(t, path);
+        const values = this.at(target)!.values;
+        if (values) f.enumValues = values;
+        else f.message = this.message(target.join('.'));
       }
-      const target = this.resolve(t, path);
-      const values = this.at(target)!.values;
-      if (values) f.enumValues = values;
-      else f.message = this.message(target.join('.'));
+    } catch (err) {
+      this.messages.delete(fullName); // never half a type
+      throw err;
     }
     return type;
   }
@@ -223,7 +229,9 @@ export class Protos {
     }
     if (f.enumValues) {
       const n = typeof v === 'number' ? v : f.enumValues[String(v)];
-      if (n === undefined) throw new ProtoError(`${f.name}: ${String(v)} is not one of ${Object.keys(f.enumValues).join(', ')}`);
+      if (n === undefined) {
+        throw new ProtoError(`${f.name}: ${String(v)} is not one of ${Object.keys(f.enumValues).join(', ')}`);
+      }
       return void out.push(varint(f.id * 8), varint(n));
     }
     const kind = f.scalar!;
@@ -321,7 +329,8 @@ class Reader {
       if (typeof n === 'number') return kind === 'bool' ? n !== 0 : n; // under 2^28: the same in every type
       if (kind === 'bool') return n !== 0n;
       if (kind === 'uint64') return Number(n);
-      return Number(kind === 'int32' ? BigInt.asIntN(32, n) : kind === 'uint32' ? BigInt.asUintN(32, n) : BigInt.asIntN(64, n));
+      if (kind === 'int32') return Number(BigInt.asIntN(32, n));
+      return Number(kind === 'uint32' ? BigInt.asUintN(32, n) : BigInt.asIntN(64, n));
     }
     switch (kind) {
       case 'sint32':

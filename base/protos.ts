@@ -1,10 +1,11 @@
 /**
  * A directory of .proto files, as grpc-js takes them (the plugins' protocol) and as base/protobuf.ts reads
- * them (containerd's, CRI's). Parsing them at run time cost 20-30 ms of every gRPC command, so `npm run build` parses each directory once into
- * dist/<dir>.json, a protobufjs JSON tree (what proto-loader's fromJSON takes), and that is read
- * instead while it is newer than every file of the directory; without it (sources used unbuilt, or a
- * .proto edited since), the files are parsed as before. Same options either way: camelCase names
- * (applied when parsing), and longs, enums and defaults as the adapters read answers.
+ * them (containerd's, CRI's). Parsing them at run time cost 20-30 ms of every gRPC command, so
+ * `npm run build` parses each directory once into dist/<dir>.json, a protobufjs JSON tree (what
+ * proto-loader's fromJSON takes), and that is read instead while it is newer than every file of the
+ * directory; without it (sources used unbuilt, or a .proto edited since), the files are parsed as
+ * before. Same options either way: camelCase names (applied when parsing), and longs, enums and
+ * defaults as the adapters read answers.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -34,7 +35,8 @@ export function protoTree(dir: string): protobuf.INamespace {
   const json = jsonOf(dir);
   try {
     const built = statSync(json).mtimeMs;
-    if (protoFiles(dir).every((f) => statSync(join(dir, f)).mtimeMs <= built)) return JSON.parse(readFileSync(json, 'utf8'));
+    const fresh = protoFiles(dir).every((f) => statSync(join(dir, f)).mtimeMs <= built);
+    if (fresh) return JSON.parse(readFileSync(json, 'utf8'));
   } catch {
     // not built: parse
   }

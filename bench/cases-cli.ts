@@ -152,7 +152,8 @@ export function cliComparisons(): Comparison[] {
       },
     },
     {
-      id: 'floor-rss', title: '13 floor: peak memory, least Node exec vs docker exec', unit: 'MiB', goal: { kind: 'report' },
+      id: 'floor-rss', title: '13 floor: peak memory, least Node exec vs docker exec', unit: 'MiB',
+      goal: { kind: 'report' },
       async prepare() {
         if (!existsSync('/usr/bin/time')) throw new Skip('no /usr/bin/time (Debian package "time")');
         needTools('nsenter');

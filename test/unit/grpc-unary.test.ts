@@ -74,6 +74,21 @@ describe('gRPC unary calls: what a daemon could answer', function () {
       'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '3000m', 'containerd-namespace': 'ns' });
   });
 
+  it('metadata cannot stand for the request\'s headers; a value not printable ASCII is not sent', async () => {
+    answer = (s) => ok(s, framed(ANSWER));
+    const c = client();
+    expect((await call(c)).version).to.equal('v');
+    const asked = seen.length;
+    await c.call(VERSION, 'Version', {}, { ':path': '/elsewhere', 'containerd-namespace': 'ns' }, 3000);
+    expect(seen.at(-1)).to.deep.include({ ':path': `/${VERSION}/Version` });
+    const err = await c.call(VERSION, 'Version', {}, { 'containerd-namespace': 'a\nb' }, 3000)
+      .then(() => expect.fail('it succeeded'), (e) => e);
+    expect(err).to.deep.include({ code: Status.INTERNAL });
+    expect(err.message).to.contain('not printable ASCII');
+    expect(seen.length).to.equal(asked + 1);
+    c.close();
+  });
+
   it('an error status, in the trailers or at once in the headers, comes with its words decoded', async () => {
     answer = (s) => ok(s, Buffer.alloc(0), { 'grpc-status': '5', 'grpc-message': 'no%20such%20thing' } as never);
     expect(await failure()).to.deep.include({ code: Status.NOT_FOUND, details: 'no such thing' });
@@ -91,7 +106,7 @@ describe('gRPC unary calls: what a daemon could answer', function () {
     expect((await failure()).code).to.equal(Status.RESOURCE_EXHAUSTED);
   });
 
-  it('a compressed message, two messages, a length that lies or bytes that are no VersionResponse are INTERNAL', async () => {
+  it('a compressed message, two messages, a lying length or bytes of no VersionResponse are INTERNAL', async () => {
     const bodies = [framed(ANSWER, 1), Buffer.concat([framed(ANSWER), framed(ANSWER)]),
       framed(ANSWER).subarray(0, 6), framed(Buffer.from([0x0a, 0x09, 0x76]))];
     for (const body of bodies) {
