@@ -13,7 +13,7 @@ export function daemonError(err: unknown, daemon: string, endpoint: string, doin
   if (!(err instanceof GrpcError)) {
     return new ScopeError('E_RUNTIME_ERROR', `${daemon} ${doing}: ${(err as Error).message}`, { cause: err });
   }
-  const said = `${daemon} ${doing}: ${err.details}`;
+  const said = `${daemon} ${doing}: ${err.details || err.message}`;
   switch (err.code) {
     case Status.NOT_FOUND: return new ScopeError('E_NOT_FOUND', said, { cause: err });
     case Status.UNAVAILABLE:

@@ -14,11 +14,15 @@ import type { NetConnectOpts } from 'node:net';
 import { protoTree } from './protos';
 import { ProtoError, Protos } from './protobuf';
 
-/** gRPC's status codes (grpc/doc/statuscodes.md), the ones a daemon's answer is read by. */
+/** gRPC's status codes (grpc/doc/statuscodes.md). */
 export const Status = {
-  OK: 0, CANCELLED: 1, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8,
-  INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16, UNIMPLEMENTED: 12,
+  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
 } as const;
+
+/** Longer than this, a timer fires at once (Node's limit): a longer deadline is as good as none. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class GrpcError extends Error {
   /** `dropped`: the connection failed or ended before an answer, rather than the peer answering a status. */
@@ -56,12 +60,17 @@ export class UnaryClient {
     deadlineMs: number): Promise<T> {
     let protos = protosOf.get(this.protoDir);
     if (!protos) protosOf.set(this.protoDir, protos = new Protos(protoTree(this.protoDir)));
-    const types = protos.service(service)[method];
-    if (!types) throw new GrpcError(Status.UNIMPLEMENTED, `${service} has no method ${method} in the protos`);
-    // gRPC's metadata values are printable ASCII; HTTP/2 would send another and the peer reset the stream.
+    const methods = protos.service(service);
+    if (!Object.hasOwn(methods, method)) {
+      throw new GrpcError(Status.UNIMPLEMENTED, `${service} has no method ${method} in the protos`);
+    }
+    const types = methods[method];
+    // gRPC's metadata: lowercase names, printable ASCII values; HTTP/2 would send others and the peer
+    // reset the stream, which would read as a daemon not answering.
     for (const [key, value] of Object.entries(metadata)) {
-      if (!/^[\x20-\x7e]*$/.test(value)) {
-        throw new GrpcError(Status.INTERNAL, `metadata ${key}=${JSON.stringify(value)} is not printable ASCII`);
+      if (!/^[0-9a-z_.-]+$/.test(key) || !/^[\x20-\x7e]*$/.test(value)) {
+        throw new GrpcError(Status.INTERNAL, `metadata ${JSON.stringify(key)}: ${JSON.stringify(value)} is not ` +
+          'a lowercase name and a printable ASCII value');
       }
     }
     const message = protoStep(`asking ${method}`, () => protos.encode(types.request, request));
@@ -82,7 +91,9 @@ export class UnaryClient {
   private connect(h2: typeof http2): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const net = require('node:net') as typeof import('node:net');
-    const session = h2.connect('http://localhost', { createConnection: () => net.connect(this.address) });
+    const session = h2.connect('http://localhost', {
+      createConnection: () => net.connect(this.address), settings: { enablePush: false },
+    });
     // Its calls' errors say what happened; this keeps a dropped connection from being an uncaught 'error'.
     session.on('error', () => undefined);
     session.on('close', () => {
@@ -105,7 +116,7 @@ export class UnaryClient {
       // The metadata first, so that none of it can stand for one of the request's own headers.
       const stream = this.connect(h2).request({
         ...metadata, ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers',
-        'grpc-timeout': `${Math.max(1, Math.ceil(deadlineMs))}m`, 'user-agent': 'scope-engine',
+        'grpc-timeout': timeoutHeader(deadlineMs), 'user-agent': 'scope-engine',
       });
       const finish = (err: GrpcError | undefined, answer?: Buffer) => {
         if (settled) return;
@@ -119,23 +130,29 @@ export class UnaryClient {
         }
       };
       const timer = setTimeout(() => finish(new GrpcError(Status.DEADLINE_EXCEEDED,
-        `no answer within ${deadlineMs} ms`)), deadlineMs);
+        `no answer within ${deadlineMs} ms`)), Math.min(deadlineMs, MAX_TIMER_MS));
       const chunks: Buffer[] = [];
       let size = 0;
       let status: number | undefined;
       let details = '';
+      let ended = false;
       const readStatus = (headers: http2.IncomingHttpHeaders) => {
         if (headers['grpc-status'] === undefined) return false;
-        status = Number(headers['grpc-status']);
+        const code = String(headers['grpc-status']);
+        status = /^\d+$/.test(code) ? Number(code) : Status.UNKNOWN;
         details = grpcMessage(headers['grpc-message']);
         return true;
       };
-      stream.on('response', (headers) => {
-        // A trailers-only answer (an error at once) carries its status here.
-        if (!readStatus(headers) && headers[':status'] !== 200) {
+      stream.on('response', (headers, flags) => {
+        // Only an answer that ends here (trailers-only: an error at once) carries its status in these headers.
+        const only = (flags & h2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+        if (!(only && readStatus(headers)) && headers[':status'] !== 200) {
           status = statusOfHttp(Number(headers[':status']));
           details = `HTTP status ${headers[':status']}`;
         }
+      });
+      stream.on('end', () => {
+        ended = true;
       });
       stream.on('trailers', (headers) => readStatus(headers));
       stream.on('data', (chunk: Buffer) => {
@@ -145,6 +162,10 @@ export class UnaryClient {
       });
       stream.on('error', (err) => finish(new GrpcError(Status.UNAVAILABLE, err.message, true)));
       stream.on('close', () => {
+        // Ended by the peer without a status: it answered, wrongly; else the stream or connection broke.
+        if (status === undefined && ended && stream.rstCode === h2.constants.NGHTTP2_NO_ERROR) {
+          return finish(new GrpcError(Status.INTERNAL, 'the answer ended without a grpc-status'));
+        }
         if (status === undefined) {
           return finish(new GrpcError(Status.UNAVAILABLE,
             `the connection ended without an answer (HTTP/2 code ${stream.rstCode})`, true));
@@ -180,12 +201,24 @@ function oneMessage(body: Buffer): Buffer {
   return body.subarray(5);
 }
 
-/** grpc-message is percent-encoded; a malformed one is shown as it came. */
+/** grpc-message is percent-encoded; a malformed one is shown as it came, and control characters escaped. */
 function grpcMessage(raw: string | string[] | undefined): string {
   const text = Array.isArray(raw) ? raw.join(',') : raw ?? '';
+  let decoded = text;
   try {
-    return decodeURIComponent(text);
+    decoded = decodeURIComponent(text);
   } catch {
-    return text;
+    // as it came
   }
+  return decoded.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** grpc-timeout: at most 8 digits (grpc-go refuses more), so a long deadline goes in a larger unit. */
+function timeoutHeader(ms: number): string {
+  let n = Math.max(1, Math.ceil(ms));
+  for (const [unit, next] of [['m', 1000], ['S', 60], ['M', 60]] as const) {
+    if (n < 1e8) return `${n}${unit}`;
+    n = Math.ceil(n / next);
+  }
+  return `${Math.min(n, 99_999_999)}H`;
 }

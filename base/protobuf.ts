@@ -9,8 +9,11 @@
  * '', false, an empty Buffer, [], {}, null for a message, an enum's first name; none for a oneof member.
  * test/unit/protobuf.test.ts holds this to protobufjs itself on the daemons' recorded answers.
  *
- * An answer is the daemon's, not ours: a truncated or malformed one is an error, never a partial object,
- * and a map key such as "__proto__" is an own property like any other.
+ * An answer is the daemon's, not ours: a truncated or malformed one (a field number out of range, a
+ * field of the wrong wire type, a group) is an error rather than read as something else; a map key such
+ * as "__proto__" is an own property like any other; and an answer of more than MAX_MESSAGES messages is
+ * refused, since filling in every absent field makes each message, even an empty one of two bytes, a
+ * few hundred bytes of heap.
  */
 
 interface FieldJson { type: string; id: number; rule?: string; keyType?: string; options?: Record<string, unknown> }
@@ -25,7 +28,6 @@ interface NodeJson {
 type Kind = 'int32' | 'uint32' | 'int64' | 'uint64' | 'sint32' | 'sint64' | 'bool' | 'fixed32' | 'sfixed32' | 'float'
   | 'fixed64' | 'sfixed64' | 'double' | 'string' | 'bytes';
 
-/** Each scalar type: how it is written, and its value when absent. */
 /** The wire type of each scalar type: 0 varint, 1 64-bit, 2 length-delimited, 5 32-bit. */
 const WIRE: Record<Kind, number> = {
   int32: 0, uint32: 0, int64: 0, uint64: 0, sint32: 0, sint64: 0, bool: 0, fixed32: 5, sfixed32: 5, float: 5,
@@ -52,10 +54,14 @@ interface MessageType { name: string; fields: Field[]; byId: Map<number, Field> 
 /** Nested deeper than this, an answer is refused (protobufjs's own limit). */
 const MAX_DEPTH = 100;
 
+/** Messages in one answer, at most: far more containers than any node runs, a bound on the heap an answer takes. */
+export const MAX_MESSAGES = 200_000;
+
 export class ProtoError extends Error {}
 
 export class Protos {
   private readonly messages = new Map<string, MessageType>();
+  private readonly services = new Map<string, Record<string, { request: string; response: string }>>();
 
   private readonly root: NodeJson;
 
@@ -66,13 +72,17 @@ export class Protos {
 
   /** A service's methods, each with its request and response types' full names. */
   service(fullName: string): Record<string, { request: string; response: string }> {
+    const known = this.services.get(fullName);
+    if (known) return known;
     const path = fullName.split('.');
     const node = this.at(path);
     if (!node?.methods) throw new ProtoError(`no service ${fullName} in the protos`);
     const scope = path.slice(0, -1);
     const full = (type: string) => this.resolve(type, scope).join('.');
-    return Object.fromEntries(Object.entries(node.methods).map(([m, d]) =>
+    const methods = Object.fromEntries(Object.entries(node.methods).map(([m, d]) =>
       [m, { request: full(d.requestType), response: full(d.responseType) }]));
+    this.services.set(fullName, methods);
+    return methods;
   }
 
   encode(typeName: string, value: object): Buffer {
@@ -82,7 +92,7 @@ export class Protos {
   }
 
   decode(typeName: string, bytes: Buffer): Record<string, unknown> {
-    return this.read(this.message(typeName), bytes, 0);
+    return this.read(this.message(typeName), bytes, 0, { messages: 0 });
   }
 
   private at(path: string[]): NodeJson | undefined {
@@ -135,65 +145,60 @@ export class Protos {
 
   // -- decoding
 
-  private read(type: MessageType, buf: Buffer, depth: number): Record<string, unknown> {
+  private read(type: MessageType, buf: Buffer, depth: number, count: { messages: number }): Record<string, unknown> {
     if (depth > MAX_DEPTH) throw new ProtoError(`${type.name}: nested deeper than ${MAX_DEPTH}`);
+    if (++count.messages > MAX_MESSAGES) throw new ProtoError(`more than ${MAX_MESSAGES} messages in one answer`);
     const out: Record<string, unknown> = {};
     for (const f of type.fields) {
       if (f.oneof) continue;
-      if (f.keyType) out[f.name] = {};
-      else if (f.repeated) out[f.name] = [];
-      else out[f.name] = f.message ? null : f.enumValues ? firstName(f.enumValues) : zeroOf(f);
+      out[f.name] = f.keyType ? {} : f.repeated ? [] : absent(f);
     }
     const r = new Reader(buf);
     while (!r.done()) {
-      const tag = r.varint();
-      const wire = tag % 8;
-      const f = type.byId.get(Math.floor(tag / 8));
+      const [id, wire] = r.tag();
+      const f = type.byId.get(id);
       if (!f) {
         r.skip(wire);
         continue;
       }
       if (f.keyType) {
         if (wire !== 2) throw new ProtoError(`${type.name}.${f.name}: a map entry must be length-delimited`);
-        const [k, v] = this.entry(f, r.bytes(), depth);
+        const [k, v] = this.entry(f, r.bytes(), depth, count);
         Object.defineProperty(out[f.name], k, { value: v, enumerable: true, writable: true, configurable: true });
       } else if (f.repeated) {
         const list = out[f.name] as unknown[];
         const kind = f.scalar ?? (f.enumValues ? 'int32' : undefined);
         if (kind && WIRE[kind] !== 2 && wire === 2) {
           const packed = new Reader(r.bytes());
-          while (!packed.done()) list.push(this.value(f, WIRE[kind], packed, depth));
+          while (!packed.done()) list.push(this.value(f, WIRE[kind], packed, depth, count));
         } else {
-          list.push(this.value(f, wire, r, depth));
+          list.push(this.value(f, wire, r, depth, count));
         }
       } else {
-        out[f.name] = this.value(f, wire, r, depth);
+        out[f.name] = this.value(f, wire, r, depth, count);
       }
     }
     return out;
   }
 
-  private entry(f: Field, bytes: Buffer, depth: number): [string, unknown] {
+  private entry(f: Field, bytes: Buffer, depth: number, count: { messages: number }): [string, unknown] {
     const r = new Reader(bytes);
-    const keyField: Field = { name: `${f.name} key`, id: 1, repeated: false, oneof: false, scalar: f.keyType as Kind };
-    const valueField: Field = { ...f, name: `${f.name} value`, id: 2, repeated: false, keyType: undefined };
-    let key: unknown = zeroOf(keyField);
-    let value: unknown = valueField.message ? null : valueField.enumValues ? firstName(valueField.enumValues)
-      : zeroOf(valueField);
+    const [keyField, valueField] = entryFields(f);
+    let key = absent(keyField);
+    let value = absent(valueField);
     while (!r.done()) {
-      const tag = r.varint();
-      const n = Math.floor(tag / 8);
-      if (n === 1) key = this.value(keyField, tag % 8, r, depth);
-      else if (n === 2) value = this.value(valueField, tag % 8, r, depth);
-      else r.skip(tag % 8);
+      const [id, wire] = r.tag();
+      if (id === 1) key = this.value(keyField, wire, r, depth, count);
+      else if (id === 2) value = this.value(valueField, wire, r, depth, count);
+      else r.skip(wire);
     }
     return [String(key), value];
   }
 
-  private value(f: Field, wire: number, r: Reader, depth: number): unknown {
+  private value(f: Field, wire: number, r: Reader, depth: number, count: { messages: number }): unknown {
     const kind: Kind = f.scalar ?? (f.enumValues ? 'int32' : 'bytes');
     if (wire !== WIRE[kind]) throw new ProtoError(`field ${f.name} came as wire type ${wire}, not ${WIRE[kind]}`);
-    if (f.message) return this.read(f.message, r.bytes(), depth + 1);
+    if (f.message) return this.read(f.message, r.bytes(), depth + 1, count);
     const v = r.scalar(kind);
     return f.enumValues ? Object.keys(f.enumValues).find((k) => f.enumValues![k] === v) ?? v : v;
   }
@@ -206,15 +211,17 @@ export class Protos {
       const v = value[f.name];
       if (v === undefined || v === null) continue;
       if (f.keyType) {
-        const keyField: Field = { name: 'key', id: 1, repeated: false, oneof: false, scalar: f.keyType as Kind };
+        if (typeof v !== 'object') throw new ProtoError(`${type.name}.${f.name}: a map expects an object`);
+        const [keyField, valueField] = entryFields(f);
         for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
           const entry: Buffer[] = [];
           this.field(keyField, keyField.scalar === 'string' ? k : Number(k), entry, depth);
-          this.field({ ...f, id: 2, keyType: undefined, repeated: false }, item, entry, depth);
+          this.field(valueField, item, entry, depth);
           lengthDelimited(f.id, Buffer.concat(entry), out);
         }
       } else if (f.repeated) {
-        for (const item of v as unknown[]) this.field(f, item, out, depth);
+        if (!Array.isArray(v)) throw new ProtoError(`${type.name}.${f.name}: a repeated field expects a list`);
+        for (const item of v) this.field(f, item, out, depth);
       } else if (f.oneof || f.message || !isZero(v)) {
         this.field(f, v, out, depth);
       }
@@ -240,6 +247,7 @@ export class Protos {
     }
     out.push(varint(f.id * 8 + WIRE[kind]));
     const n = Number(v);
+    if (!Number.isFinite(n) && WIRE[kind] === 0) throw new ProtoError(`${f.name}: ${String(v)} is not a number`);
     if (kind === 'bool') out.push(varint(v ? 1 : 0));
     else if (kind === 'sint32' || kind === 'sint64') out.push(varint(n < 0 ? -2 * n - 1 : 2 * n));
     else if (WIRE[kind] === 0) out.push(varint(n));
@@ -247,12 +255,19 @@ export class Protos {
   }
 }
 
-function firstName(values: Record<string, number>): string {
-  return Object.keys(values)[0];
+/** A field's value when the message lacks it: null for a message, an enum's first name, a scalar's zero. */
+function absent(f: Field): unknown {
+  if (f.message) return null;
+  if (f.enumValues) return Object.keys(f.enumValues)[0];
+  return f.scalar === 'bytes' ? Buffer.alloc(0) : f.scalar === 'string' ? '' : f.scalar === 'bool' ? false : 0;
 }
 
-function zeroOf(f: Field): unknown {
-  return f.scalar === 'bytes' ? Buffer.alloc(0) : f.scalar === 'string' ? '' : f.scalar === 'bool' ? false : 0;
+/** A map field's entry as the message protobuf makes of it: key 1, value 2. */
+function entryFields(f: Field): [Field, Field] {
+  return [
+    { name: `${f.name} key`, id: 1, repeated: false, oneof: false, scalar: f.keyType as Kind },
+    { ...f, name: `${f.name} value`, id: 2, repeated: false, keyType: undefined },
+  ];
 }
 
 function isZero(v: unknown): boolean {
@@ -295,9 +310,18 @@ class Reader {
     return this.pos >= this.buf.length;
   }
 
-  /** A tag or a length: a varint that fits a number. */
+  /** A length (take() refuses one past the end, however large). */
   varint(): number {
     return Number(this.varint64());
+  }
+
+  /** A field's number and wire type; a number outside protobuf's 1 to 2^29-1 is refused, not rounded. */
+  tag(): [number, number] {
+    const tag = this.varint64();
+    if (typeof tag !== 'number' && tag > 0xffffffffn) throw new ProtoError('a field number out of range');
+    const n = Number(tag);
+    if (n < 8) throw new ProtoError('field number 0');
+    return [Math.floor(n / 8), n % 8];
   }
 
   /** A varint's 64 bits; most are short, and those never leave plain numbers. */
@@ -335,9 +359,9 @@ class Reader {
     switch (kind) {
       case 'sint32':
       case 'sint64': {
-        const n = BigInt(this.varint64());
-        const v = (n >> 1n) ^ -(n & 1n);
-        return Number(kind === 'sint32' ? BigInt.asIntN(32, v) : v);
+        // sint32 is the zigzag of its low 32 bits, as protobufjs and Go read it.
+        const n = kind === 'sint32' ? BigInt.asUintN(32, BigInt(this.varint64())) : BigInt(this.varint64());
+        return Number((n >> 1n) ^ -(n & 1n));
       }
       case 'string': return this.bytes().toString('utf8');
       case 'bytes': return Buffer.from(this.bytes());

@@ -74,18 +74,19 @@ describe('gRPC unary calls: what a daemon could answer', function () {
       'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '3000m', 'containerd-namespace': 'ns' });
   });
 
-  it('metadata cannot stand for the request\'s headers; a value not printable ASCII is not sent', async () => {
+  it('metadata that is no lowercase name and printable ASCII value (:path, a newline) is not sent', async () => {
     answer = (s) => ok(s, framed(ANSWER));
     const c = client();
     expect((await call(c)).version).to.equal('v');
     const asked = seen.length;
-    await c.call(VERSION, 'Version', {}, { ':path': '/elsewhere', 'containerd-namespace': 'ns' }, 3000);
-    expect(seen.at(-1)).to.deep.include({ ':path': `/${VERSION}/Version` });
-    const err = await c.call(VERSION, 'Version', {}, { 'containerd-namespace': 'a\nb' }, 3000)
-      .then(() => expect.fail('it succeeded'), (e) => e);
-    expect(err).to.deep.include({ code: Status.INTERNAL });
-    expect(err.message).to.contain('not printable ASCII');
-    expect(seen.length).to.equal(asked + 1);
+    const bad: Record<string, string>[] = [{ ':path': '/elsewhere' }, { 'containerd-namespace': 'a\nb' },
+      { 'Containerd-Namespace': 'ns' }];
+    for (const meta of bad) {
+      const err = await c.call(VERSION, 'Version', {}, meta, 3000).then(() => expect.fail('it succeeded'), (e) => e);
+      expect(err).to.deep.include({ code: Status.INTERNAL });
+      expect(err.message).to.contain('not a lowercase name and a printable ASCII value');
+    }
+    expect(seen.length).to.equal(asked);
     c.close();
   });
 
@@ -94,6 +95,39 @@ describe('gRPC unary calls: what a daemon could answer', function () {
     expect(await failure()).to.deep.include({ code: Status.NOT_FOUND, details: 'no such thing' });
     answer = (s) => s.respond({ ':status': 200, 'grpc-status': '7', 'grpc-message': 'bad%zz' }, { endStream: true });
     expect(await failure()).to.deep.include({ code: Status.PERMISSION_DENIED, details: 'bad%zz' });
+  });
+
+  it('a status in headers that do not end the answer is not taken: without trailers it is INTERNAL', async () => {
+    answer = (s) => {
+      s.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' });
+      s.end(framed(ANSWER));
+    };
+    const err = await failure();
+    expect(err).to.deep.include({ code: Status.INTERNAL, dropped: false });
+  });
+
+  it('a status that is no number is UNKNOWN, and control characters in its words are escaped', async () => {
+    answer = (s) => ok(s, Buffer.alloc(0), { 'grpc-status': 'abc', 'grpc-message': 'bad%1B%5B2J%0Anews' } as never);
+    expect(await failure()).to.deep.include({ code: Status.UNKNOWN, details: 'bad\\x1b[2J\\x0anews' });
+  });
+
+  it('a long deadline is sent in a larger unit (8 digits at most) and does not fire at once', async () => {
+    answer = (s) => ok(s, framed(ANSWER));
+    const c = client();
+    for (const [ms, header] of [[1e8, '100000S'], [2 ** 31, '2147484S'], [1e15, '99999999H']] as const) {
+      expect((await c.call<{ version: string }>(VERSION, 'Version', {}, {}, ms)).version).to.equal('v');
+      expect(seen.at(-1)!['grpc-timeout']).to.equal(header);
+    }
+    c.close();
+  });
+
+  it('a method the protos do not have, even one of Object\'s, is UNIMPLEMENTED before anything is sent', async () => {
+    const asked = seen.length;
+    for (const method of ['Nope', 'toString', '__proto__']) {
+      const err = await client().call(VERSION, method, {}, {}, 1000).then(() => expect.fail('it succeeded'), (e) => e);
+      expect(err, method).to.deep.include({ code: Status.UNIMPLEMENTED });
+    }
+    expect(seen.length).to.equal(asked);
   });
 
   it('an HTTP error without a gRPC status is read by the spec\'s table', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as protobuf from 'protobufjs';
 import { protoTree } from '../../base/protos';
-import { ProtoError, Protos } from '../../base/protobuf';
+import { MAX_MESSAGES, ProtoError, Protos } from '../../base/protobuf';
 import { CONTAINERD, CRI, type Daemon } from '../support/grpc-replay';
 import { recordings } from '../support/recorded';
 
@@ -120,6 +120,30 @@ describe('protobuf: what a daemon could send', () => {
       const type = what.startsWith('nesting') ? 't.Inner' : 't.All';
       expect(() => ours.decode(type, bytes), what).to.throw(ProtoError);
     }
+  });
+
+  it('a field number past 2^29-1 or of 0 is an error, not rounded onto another field', () => {
+    // Tag 2^59+2 (field 2^56, length-delimited) would round to a varint field 2^56 and its body read as fields.
+    const big = Buffer.from('82808080808080800805' + '0a03657666', 'hex');
+    expect(() => ours.decode('t.Inner', big)).to.throw(ProtoError, /out of range/);
+    expect(() => ours.decode('t.Inner', Buffer.from([0x00, 0x01]))).to.throw(ProtoError, /field number 0/);
+  });
+
+  it('sint32 is the zigzag of its low 32 bits, whatever the varint\'s length', () => {
+    const bytes = Buffer.from([0x28, 0xe3, 0xb8, 0xb4, 0x86, 0x1d]); // field 5, 36 bits
+    expect(ours.decode('t.All', bytes).s32).to.equal(theirs(bytes).s32);
+  });
+
+  it(`an answer of more than ${MAX_MESSAGES} messages is refused, not filled in until memory runs out`, () => {
+    const empty = Buffer.from([0x9a, 0x01, 0x00]); // one empty Inner in list
+    expect((ours.decode('t.All', Buffer.concat(Array(1000).fill(empty))).list as unknown[]).length).to.equal(1000);
+    expect(() => ours.decode('t.All', Buffer.concat(Array(MAX_MESSAGES + 1).fill(empty))))
+      .to.throw(ProtoError, /messages in one answer/);
+  });
+
+  it('a request that does not fit its type is an error: a string for a list, NaN for a number', () => {
+    expect(() => ours.encode('t.All', { packed: 'abc' })).to.throw(ProtoError, /expects a list/);
+    expect(() => ours.encode('t.All', { i32: Number.NaN })).to.throw(ProtoError, /not a number/);
   });
 
   it('an enum value this side does not name comes as its number, as protobufjs gives it', () => {
