@@ -44,7 +44,9 @@ export class PodmanService {
   private pingVersion(): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const { socketPath, host, port } = this.api.endpoint;
-      const req = http().request({ socketPath, host, port, path: '/_ping', timeout: this.api.timeoutMs }, (res) => {
+      // servername '': no TLS here, and working one out costs net.isIP's 3-4 ms first call (docker/api.ts).
+      const options = { socketPath, host, port, path: '/_ping', timeout: this.api.timeoutMs, servername: '' };
+      const req = http().request(options, (res) => {
         res.resume();
         if (res.statusCode !== 200) reject(new Error(`_ping answered ${res.statusCode}`));
         else resolve(String(res.headers['libpod-api-version'] ?? '') || undefined);
