@@ -2,8 +2,7 @@
  * What docker and podman share: a Docker-compatible API spoken through dockerode, its inspect answer
  * mapped onto Container, and its errors mapped onto scope-engine's codes. podman reuses this client.
  */
-import type { AgentOptions } from 'node:http';
-import { http } from '../../base/lazy';
+import { plainAgent } from '../../base/plain-http';
 import type Dockerode from 'dockerode';
 import { ScopeError } from '../../base/errors';
 import {
@@ -48,9 +47,8 @@ export class DockerApiClient {
     if (!this.client) {
       const DockerodeClass = require('dockerode') as typeof Dockerode;
       const { socketPath, host, port } = this.endpoint;
-      // servername '' (there is no TLS here): otherwise Node's agent works one out for every request with
-      // net.isIP, whose first call compiles a large expression, milliseconds of a command's start.
-      const agent = socketPath ? new (http().Agent)({ servername: '' } as AgentOptions) : undefined;
+      // On a socket there is no TLS (a tcp:// host may have it, and dockerode then makes its own agent).
+      const agent = socketPath ? plainAgent() : undefined;
       const options = { socketPath, host, port, timeout: this.timeoutMs, agent } as Dockerode.DockerOptions;
       this.client = new DockerodeClass(options);
     }

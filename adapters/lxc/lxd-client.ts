@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ScopeError } from '../../base/errors';
-import { http } from '../../base/lazy';
+import { plainRequest } from '../../base/plain-http';
 import type { Env, HostRoot } from '../../core/tokens';
 import { DEFAULT_DAEMON_TIMEOUT_MS } from '../../core/config/timeouts';
 
@@ -101,12 +101,8 @@ export class LxdClient {
   private request<T>(path: string, query: Record<string, string>): Promise<T> {
     const q = new URLSearchParams({ ...query, ...(this.project ? { project: this.project } : {}) }).toString();
     return new Promise<T>((resolve, reject) => {
-      // servername '': no TLS on a unix socket, and Node's agent would work one out with net.isIP, whose
-      // first call costs 3-4 ms (as in docker/api.ts).
-      const options = {
-        socketPath: this.socketPath, path: q ? `${path}?${q}` : path, timeout: this.timeoutMs, servername: '',
-      };
-      const req = http().request(options, (res) => {
+      const options = { socketPath: this.socketPath, path: q ? `${path}?${q}` : path, timeout: this.timeoutMs };
+      const req = plainRequest(options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

@@ -2,7 +2,7 @@
  * One podman API socket: its Docker-compatible endpoints through dockerode, plus libpod's for what
  * only libpod tells (the user namespace's ID maps, the OCI spec's path, every PID in one list).
  */
-import { http } from '../../base/lazy';
+import { plainRequest } from '../../base/plain-http';
 import type { Container, ProbeResult } from '../../core/runtime';
 import { DockerApiClient, toContainer, type InspectAnswer } from '../docker/api';
 import type { Endpoint } from '../docker/endpoint';
@@ -44,9 +44,7 @@ export class PodmanService {
   private pingVersion(): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const { socketPath, host, port } = this.api.endpoint;
-      // servername '': no TLS here, and working one out costs net.isIP's 3-4 ms first call (docker/api.ts).
-      const options = { socketPath, host, port, path: '/_ping', timeout: this.api.timeoutMs, servername: '' };
-      const req = http().request(options, (res) => {
+      const req = plainRequest({ socketPath, host, port, path: '/_ping', timeout: this.api.timeoutMs }, (res) => {
         res.resume();
         if (res.statusCode !== 200) reject(new Error(`_ping answered ${res.statusCode}`));
         else resolve(String(res.headers['libpod-api-version'] ?? '') || undefined);
