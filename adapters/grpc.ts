@@ -6,6 +6,12 @@ import { ScopeError } from '../base/errors';
 import { GrpcError, Status } from '../base/grpc';
 
 /**
+ * The largest answer read from containerd or a CRI runtime: kubelet's, crictl's and ctr's limit, not
+ * grpc-js's 4 MiB, since labels, specs and a pod's annotations (its preStop hooks, as JSON) can be large.
+ */
+export const DAEMON_MAX_BYTES = 16 << 20;
+
+/**
  * A daemon's answer as the engine's error: NOT_FOUND is E_NOT_FOUND; a daemon that is not there or
  * too slow is E_RUNTIME_UNAVAILABLE; a refusal E_PERMISSION; anything else E_RUNTIME_ERROR, with its words.
  */

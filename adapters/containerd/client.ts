@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../../base/paths';
 import { socketProblem, type ProbeResult } from '../../core/runtime';
 import { Env, HostRoot } from '../../core/tokens';
 import { UnaryClient } from '../../base/grpc';
-import { daemonError } from '../grpc';
+import { DAEMON_MAX_BYTES, daemonError } from '../grpc';
 import { daemonTimeoutMs } from '../options';
 
 export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
@@ -103,8 +103,7 @@ export class ContainerdClient {
   }
 
   protected call<T>(service: keyof typeof SERVICES, method: string, namespace: string, req: object): Promise<T> {
-    // Labels and specs can make answers large: the limit kubelet and ctr take, not grpc-js's 4 MiB.
-    this.client ??= new UnaryClient({ path: this.socketPath }, PROTO_DIR, 16 << 20);
+    this.client ??= new UnaryClient({ path: this.socketPath }, PROTO_DIR, DAEMON_MAX_BYTES);
     const meta: Record<string, string> = namespace ? { 'containerd-namespace': namespace } : {};
     return this.client.call<T>(SERVICES[service], method, req, meta, this.deadlineMs).catch((err) => {
       throw daemonError(err, 'containerd', `unix://${this.socketPath}`, `${service}.${method}`);

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../base/paths';
 import { UnaryClient } from '../../base/grpc';
-import { daemonError } from '../grpc';
+import { DAEMON_MAX_BYTES, daemonError } from '../grpc';
 
 export const PROTO_DIR = join(PACKAGE_ROOT, 'adapters', 'cri', 'proto');
 
@@ -61,8 +61,7 @@ export class CriClient {
   }
 
   private call<T>(method: string, req: object): Promise<T> {
-    // kubelet's and crictl's limit: annotations (a pod's preStop hooks, as JSON) make answers large.
-    this.client ??= new UnaryClient({ path: this.socketPath }, PROTO_DIR, 16 << 20);
+    this.client ??= new UnaryClient({ path: this.socketPath }, PROTO_DIR, DAEMON_MAX_BYTES);
     return this.client.call<T>('runtime.v1.RuntimeService', method, req, {}, this.deadlineMs).catch((err) => {
       throw daemonError(err, 'the CRI runtime', `unix://${this.socketPath}`, method);
     });

@@ -52,8 +52,7 @@ export class GrpcPluginRuntime extends WireRuntime {
     if (c.process.alive) {
       await new Promise<void>((resolve) => c.controller.Shutdown({}, { deadline: Date.now() + 1000 }, () => resolve()));
     }
-    c.runtime.close();
-    for (const client of [c.controller, ...c.others]) client.close();
+    closeClients(c);
     await c.process.stop();
   }
 
@@ -118,8 +117,7 @@ export class GrpcPluginRuntime extends WireRuntime {
       conn.others.push(this.drainStdio(make(protos.stdio)));
       return conn;
     } catch (err) {
-      conn.runtime.close();
-      for (const client of [conn.controller, ...conn.others]) client.close();
+      closeClients(conn);
       process.kill();
       await process.exited;
       throw new ScopeError('E_PLUGIN_HANDSHAKE',
@@ -154,6 +152,12 @@ export function pluginAdapter(entry: CommandEntry, callDeadlineMs: number, env: 
     name: entry.name, command, args: entry.args, env: { ...env, ...entry.env },
     startTimeoutMs: entry.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, callDeadlineMs,
   });
+}
+
+/** Every client of a plugin connection: its adapter calls and the grpc-js ones. */
+function closeClients(c: Connection): void {
+  c.runtime.close();
+  for (const client of [c.controller, ...c.others]) client.close();
 }
 
 /** Where base/grpc.ts connects: the socket's path, or go-plugin's tcp listener's 127.0.0.1:PORT. */
