@@ -16,6 +16,9 @@ function command(argv: string[], env?: NodeJS.ProcessEnv): Side {
 
 const goalRatio = (max: number): Goal => ({ kind: 'ratio', max });
 
+/** The peer of the docker rows. */
+const DOCKER_EXEC = ['docker', 'exec', 'lab-web', 'true'];
+
 /** bench/floor/exec-docker.ts, built beside this file; its label as the user would type it. */
 const FLOOR = join(__dirname, 'floor', 'exec-docker.js');
 const FLOOR_SHOWN = `node ${relative(process.cwd(), FLOOR)} lab-web`;
@@ -96,7 +99,7 @@ export function cliComparisons(): Comparison[] {
       },
     },
     execVsPeer('exec-docker', '1 exec docker (CLI)', 'docker',
-      () => command(['docker', 'exec', 'lab-web', 'true']), goalRatio(0.7)),
+      () => command(DOCKER_EXEC), goalRatio(0.7)),
     execVsPeer('exec-ctr', '2 exec ctr (CLI)', 'ctr', ctrExec, goalRatio(1.0)),
     execVsPeer('exec-lxd', '3 exec LXD (CLI)', 'lxd',
       () => command(['lxc', 'exec', 'lab-lxd', '--', 'true']), goalRatio(1.0)),
@@ -145,41 +148,34 @@ export function cliComparisons(): Comparison[] {
         await docker.pid();
         return {
           ours: { ...command([process.execPath, FLOOR, 'lab-web']), label: FLOOR_SHOWN },
-          peer: command(['docker', 'exec', 'lab-web', 'true']),
+          peer: command(DOCKER_EXEC),
           note: 'a Node program that does only one inspect and spawns nsenter (bench/floor/exec-docker.ts): no CLI ' +
             'run by Node can go below this ratio, nor below its memory',
         };
       },
     },
-    {
-      id: 'floor-rss', title: '13 floor: peak memory, least Node exec vs docker exec', unit: 'MiB',
-      goal: { kind: 'report' },
-      async prepare() {
-        if (!existsSync('/usr/bin/time')) throw new Skip('no /usr/bin/time (Debian package "time")');
-        needTools('nsenter');
-        await docker.pid();
-        const ours = [process.execPath, FLOOR, 'lab-web'];
-        const peer = ['docker', 'exec', 'lab-web', 'true'];
-        return {
-          ours: { label: `max RSS of ${FLOOR_SHOWN}`, sample: () => maxRssMiB(ours) },
-          peer: { label: `max RSS of ${peer.join(' ')}`, sample: () => maxRssMiB(peer) },
-        };
-      },
-    },
-    {
-      id: 'rss-exec-docker', title: '10 peak memory, exec docker (CLI)', unit: 'MiB',
-      goal: { kind: 'absolute', max: 40 },
-      async prepare() {
-        if (!existsSync('/usr/bin/time')) throw new Skip('no /usr/bin/time (Debian package "time")');
-        await docker.pid();
-        const ours = cli('exec', '--runtime', 'docker', 'lab-web', '--', 'true');
-        const peer = ['docker', 'exec', 'lab-web', 'true'];
-        return {
-          ours: { label: `max RSS of ${ourDockerExec().label}`, sample: () => maxRssMiB(ours) },
-          peer: { label: `max RSS of ${peer.join(' ')}`, sample: () => maxRssMiB(peer) },
-          note: 'GNU time %M: the largest RSS of the command or a child it waited for; dockerd\'s share is not counted',
-        };
-      },
-    },
+    peakVsDockerExec('floor-rss', '13 floor: peak memory, least Node exec vs docker exec', { kind: 'report' },
+      () => ({ argv: [process.execPath, FLOOR, 'lab-web'], label: FLOOR_SHOWN }), ['nsenter']),
+    peakVsDockerExec('rss-exec-docker', '10 peak memory, exec docker (CLI)', { kind: 'absolute', max: 40 },
+      () => ({ argv: cli('exec', '--runtime', 'docker', 'lab-web', '--', 'true'), label: ourDockerExec().label })),
   ];
+}
+
+/** The peak memory of `ours()` (made while preparing) against docker exec's, by GNU time. */
+function peakVsDockerExec(id: string, title: string, goal: Goal, ours: () => { argv: string[]; label: string },
+  tools: string[] = []): Comparison {
+  return {
+    id, title, unit: 'MiB', goal,
+    async prepare() {
+      if (!existsSync('/usr/bin/time')) throw new Skip('no /usr/bin/time (Debian package "time")');
+      needTools(...tools);
+      await lab('docker').pid();
+      const mine = ours();
+      return {
+        ours: { label: `max RSS of ${mine.label}`, sample: () => maxRssMiB(mine.argv) },
+        peer: { label: `max RSS of ${DOCKER_EXEC.join(' ')}`, sample: () => maxRssMiB(DOCKER_EXEC) },
+        note: 'GNU time %M: the largest RSS of the command or a child it waited for; dockerd\'s share is not counted',
+      };
+    },
+  };
 }
