@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { Context } from 'mocha';
 import { PACKAGE_ROOT } from '../../base/paths';
 import { cli, json, type CliResult } from '../support/cli';
+import { skipOrFail } from '../support/lab';
 import { untilChanged } from '../support/wait';
 
 /**
@@ -279,12 +279,6 @@ function missing(rootfs: string): string | undefined {
   return undefined;
 }
 
-/** test/support/lab.ts's convention: skipped with the reason, except in CI, where it fails. */
-function skipOrFail(ctx: Context, why: string): void {
-  if (process.env.CI === 'true') throw new Error(`CI: ${why}`);
-  process.stderr.write(`  skipping: ${why}\n`);
-  ctx.skip();
-}
 
 describe('cri on pods it never saw, on a containerd of their own (CONTAINER_RUNTIME_ENDPOINT)', function () {
   const suffix = randomBytes(4).toString('hex');

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, cli, json } from '../support/cli';
-import { requireRuntime, tool } from '../support/lab';
+import { requireRuntime, skipOrFail, tool } from '../support/lab';
 import { tempDir } from '../support/tmp';
 
 /**
@@ -17,12 +17,7 @@ describe('a Go plugin on hashicorp/go-plugin 1.0.1 (built by the lab)', function
   const env = { SCOPE_ENGINE_PLUGINS: '' };
 
   before(async function () {
-    if (!existsSync(GO_PLUGIN)) {
-      const why = `${GO_PLUGIN} is not built; run bash test/lab/setup.sh`;
-      if (process.env.CI === 'true') throw new Error(`CI: ${why}`);
-      process.stderr.write(`  skipping: ${why}\n`);
-      this.skip();
-    }
+    if (!existsSync(GO_PLUGIN)) skipOrFail(this, `${GO_PLUGIN} is not built; run bash test/lab/setup.sh`);
     await requireRuntime(this, 'docker');
     const dir = tempDir('go-plugin-');
     plugins = join(dir, 'plugins.json');

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'mocha';
-import { labRow, requireRuntime } from '../support/lab';
+import { labRow, requireRuntime, skipOrFail } from '../support/lab';
 import { tempDir } from '../support/tmp';
 import { AGENT_CAPABILITIES, ulimitFlags } from '../../testing/in-image';
 
@@ -64,11 +64,8 @@ function agent(rt: string, args: string[], opts: { caps?: string[]; flags?: stri
 /** Skips (outside CI) or fails (CI=true) when `rt` has no image of this version: the lab builds it. */
 async function requireImage(ctx: Context, rt: string): Promise<void> {
   if ((await run(rt, ['image', 'inspect', `${IMAGE}:${VERSION}`])).code === 0) return;
-  const why = `${rt} has no image ${IMAGE}:${VERSION}; run npm run image ` +
-    '(or LAB_RUNTIMES="cri image" bash test/lab/setup.sh after npm ci)';
-  if (process.env.CI === 'true') throw new Error(`CI: ${why}`);
-  process.stderr.write(`  skipping: ${why}\n`);
-  ctx.skip();
+  skipOrFail(ctx, `${rt} has no image ${IMAGE}:${VERSION}; run npm run image ` +
+    '(or LAB_RUNTIMES="cri image" bash test/lab/setup.sh after npm ci)');
 }
 
 /**

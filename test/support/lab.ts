@@ -10,15 +10,20 @@ import { loadLab } from '../../testing/matrix';
 import { ownId, ownPid } from '../../testing/own';
 import type { LabRow } from '../../testing/context';
 
+/** Skips the suite or test, saying why; with CI=true fails it instead: the lab should have made what is missing. */
+export function skipOrFail(ctx: Context, why: string): never {
+  if (process.env.CI === 'true') throw new Error(`CI: ${why}`);
+  process.stderr.write(`  skipping: ${why}\n`);
+  ctx.skip();
+}
+
 export async function requireRuntime(ctx: Context, name: string): Promise<void> {
   const engine = await createEngine();
   try {
     const [status] = (await engine.status()).filter((s) => s.name === name);
     if (status?.available) return;
-    const why = `runtime ${name} is not available: ${status?.reason ?? 'no such adapter'}; run bash test/lab/setup.sh`;
-    if (process.env.CI === 'true') throw new Error(`CI: ${why}`);
-    process.stderr.write(`  skipping: ${why}\n`);
-    ctx.skip();
+    skipOrFail(ctx, `runtime ${name} is not available: ${status?.reason ?? 'no such adapter'}; ` +
+      'run bash test/lab/setup.sh');
   } finally {
     await engine.close();
   }
